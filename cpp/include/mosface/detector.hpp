@@ -1,0 +1,76 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+//
+// Detector: a converted MOS model on ncnn plus the C++ post-processor.
+// detect() takes a BGR image of any size and returns faces in its own pixels.
+// One Detector may be used from several threads at once (one ncnn::Net, one
+// ncnn::Extractor per call).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mosface/manifest.hpp"
+#include "mosface/postprocess.hpp"
+
+namespace mosface {
+
+// ncnn's set_cpu_powersave: 0 all cores, 1 little cores only, 2 big cores only.
+enum class PowerSave { all = 0, little = 1, big = 2 };
+
+struct DetectorOptions {
+    PostprocessParams postprocess;
+    int num_threads = 0;  // 0: ncnn's default, the number of physical big cores
+    PowerSave powersave = PowerSave::all;
+    bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
+    bool light_mode = true;   // free intermediate blobs early (less memory)
+    int input_height = 0;     // 0: the manifest's size
+    int input_width = 0;
+};
+
+// An 8-bit, 3-channel BGR image; row_stride in bytes (>= 3 * width).
+struct ImageView {
+    const std::uint8_t* data;
+    int height;
+    int width;
+    std::size_t row_stride;
+};
+
+// Wall time of each stage of one detect() call, in milliseconds.
+struct StageTimes {
+    double preprocess_ms = 0, inference_ms = 0, postprocess_ms = 0;
+};
+
+class Detector {
+public:
+    // model: a folder holding manifest.json (+ the files it names), or a .param
+    // file with manifest.json beside it. bin_path: overrides the weights file.
+    // Throws MissingFileError, ModelError or std::invalid_argument.
+    explicit Detector(const std::string& model, const std::string& bin_path = "",
+                      const DetectorOptions& options = DetectorOptions());
+    ~Detector();
+    Detector(const Detector&) = delete;
+    Detector& operator=(const Detector&) = delete;
+
+    // Empty images give no detections. Throws std::invalid_argument on a bad view.
+    std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
+
+    const Manifest& manifest() const;
+    DetectorOptions options() const;
+    // Network input size used for an image of this size (after the aspect-preserving resize).
+    void network_input_size(int image_height, int image_width, int* net_height, int* net_width) const;
+
+    // Thread-safe setters: calls already running keep the values they started with.
+    void set_postprocess(const PostprocessParams& params);
+    void set_num_threads(int num_threads);
+    void set_powersave(PowerSave mode);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mosface

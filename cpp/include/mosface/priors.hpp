@@ -1,0 +1,58 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+//
+// Anchor (prior box) layout of MOS, the RetinaFace convention: square anchors
+// per feature-map cell, feature maps of ceil(input / stride), order level ->
+// row -> column -> anchor size, boxes (cx, cy, w, h) normalised by the input.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace mosface {
+
+struct AnchorConfig {
+    std::vector<int> steps;                    // feature stride per level
+    std::vector<std::vector<float>> min_sizes;  // anchor side lengths (pixels) per level
+    float center_variance = 0.1f;
+    float size_variance = 0.2f;
+
+    // The configuration of the MOS release (cfg_mos_m / cfg_mos_s in the authors' config).
+    static AnchorConfig mos();
+    // Throws std::invalid_argument on empty or inconsistent levels.
+    void validate() const;
+};
+
+struct Prior {
+    float cx, cy, w, h;  // normalised by input width / height
+};
+
+// Random access to the priors of one input size without materialising them:
+// post-processing only needs the anchors of the few candidates above threshold.
+class PriorGrid {
+public:
+    PriorGrid(int height, int width, const AnchorConfig& config);
+
+    std::size_t size() const { return total_; }
+    int height() const { return height_; }
+    int width() const { return width_; }
+    Prior operator[](std::size_t index) const;
+
+private:
+    struct Level {
+        std::size_t first;  // index of the level's first anchor
+        int rows, cols, step;
+        std::vector<float> sizes;
+    };
+    int height_, width_;
+    std::vector<Level> levels_;
+    std::size_t total_ = 0;
+};
+
+// Number of anchors for an input of height x width.
+std::size_t anchor_count(int height, int width, const AnchorConfig& config);
+
+// All priors, row-major (N, 4): cx, cy, w, h.
+std::vector<float> make_priors(int height, int width, const AnchorConfig& config);
+
+}  // namespace mosface

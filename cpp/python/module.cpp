@@ -1,0 +1,305 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+//
+// mosface._core: Python binding of the C++ core. Validates arrays at the edge,
+// releases the GIL around post-processing and inference, and maps C++
+// exceptions to FileNotFoundError / ValueError / TypeError / mosface.ModelError.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "mosface/detector.hpp"
+#include "mosface/errors.hpp"
+#include "mosface/postprocess.hpp"
+#include "mosface/priors.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+std::string shape_text(const py::array& array) {
+    std::string text = "(";
+    for (py::ssize_t i = 0; i < array.ndim(); ++i) {
+        text += (i ? ", " : "") + std::to_string(array.shape(i));
+    }
+    return text + (array.ndim() == 1 ? ",)" : ")");
+}
+
+// A (N, columns) float32 C-contiguous view of any floating array (converted if needed).
+FloatArray as_rows(const py::handle& object, const char* name, py::ssize_t columns) {
+    const py::array array = py::array::ensure(object);
+    if (!array) {
+        throw py::type_error(std::string(name) + " must be a numpy array");
+    }
+    if (array.dtype().kind() != 'f') {
+        throw py::type_error(std::string(name) + " must be a floating-point array, got dtype " +
+                             std::string(py::str(array.dtype())));
+    }
+    if (array.ndim() != 2 || array.shape(1) != columns) {
+        throw py::value_error(std::string(name) + " must have shape (N, " + std::to_string(columns) + "), got " +
+                              shape_text(array) + " (pass the outputs of ONE image, batch dimension removed)");
+    }
+    return FloatArray::ensure(array);
+}
+
+py::array_t<float> detections_to_array(const std::vector<mosface::Detection>& detections) {
+    py::array_t<float> out({static_cast<py::ssize_t>(detections.size()), static_cast<py::ssize_t>(18)});
+    if (!detections.empty()) {
+        std::memcpy(out.mutable_data(), detections.data(), detections.size() * sizeof(mosface::Detection));
+    }
+    return out;
+}
+
+py::array_t<float> priors(int height, int width) {
+    if (height < 1 || width < 1) {
+        throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
+                              ", width=" + std::to_string(width));
+    }
+    const std::vector<float> values = mosface::make_priors(height, width, mosface::AnchorConfig::mos());
+    py::array_t<float> out({static_cast<py::ssize_t>(values.size() / 4), static_cast<py::ssize_t>(4)});
+    std::memcpy(out.mutable_data(), values.data(), values.size() * sizeof(float));
+    return out;
+}
+
+py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
+                               const py::handle& yaw_logits, const py::handle& pitch_logits,
+                               const py::handle& roll_logits, int height, int width, float conf_threshold,
+                               float nms_threshold, int top_k, int keep_top_k) {
+    const FloatArray arrays[6] = {
+        as_rows(loc, "loc", 4),
+        as_rows(cls_logits, "cls_logits", 2),
+        as_rows(landm, "landm", 10),
+        as_rows(yaw_logits, "yaw_logits", 66),
+        as_rows(pitch_logits, "pitch_logits", 66),
+        as_rows(roll_logits, "roll_logits", 66),
+    };
+    const py::ssize_t anchors = arrays[0].shape(0);
+    for (const FloatArray& array : arrays) {
+        if (array.shape(0) != anchors) {
+            throw py::value_error("all six outputs need the same number of rows (anchors); got " +
+                                  std::to_string(anchors) + " and " + std::to_string(array.shape(0)));
+        }
+    }
+    if (height < 1 || width < 1) {
+        throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
+                              ", width=" + std::to_string(width));
+    }
+    const mosface::PostprocessParams params{conf_threshold, nms_threshold, top_k, keep_top_k};
+    const mosface::HeadOutputs outputs{arrays[0].data(), arrays[1].data(), arrays[2].data(), arrays[3].data(),
+                                       arrays[4].data(), arrays[5].data(), static_cast<std::size_t>(anchors)};
+    std::vector<mosface::Detection> detections;
+    {
+        py::gil_scoped_release release;
+        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params);
+    }
+    return detections_to_array(detections);
+}
+
+mosface::PowerSave parse_powersave(const py::handle& value) {
+    if (py::isinstance<py::str>(value)) {
+        const std::string name = value.cast<std::string>();
+        if (name == "all") return mosface::PowerSave::all;
+        if (name == "little") return mosface::PowerSave::little;
+        if (name == "big") return mosface::PowerSave::big;
+        throw py::value_error("powersave must be 'all', 'little' or 'big', got '" + name + "'");
+    }
+    if (py::isinstance<py::int_>(value) && !py::isinstance<py::bool_>(value)) {
+        const int mode = value.cast<int>();
+        if (mode >= 0 && mode <= 2) return static_cast<mosface::PowerSave>(mode);
+    }
+    throw py::value_error("powersave must be 'all', 'little' or 'big' (or ncnn's 0, 1, 2)");
+}
+
+const char* powersave_name(mosface::PowerSave mode) {
+    switch (mode) {
+        case mosface::PowerSave::little: return "little";
+        case mosface::PowerSave::big: return "big";
+        default: return "all";
+    }
+}
+
+// HxWx3 uint8 with pixel and channel strides of 3 and 1 (rows may be padded); copies otherwise.
+py::array image_array(const py::handle& object) {
+    py::array array = py::array::ensure(object);
+    if (!array) {
+        throw py::type_error("image must be a numpy array (H x W x 3, uint8, BGR)");
+    }
+    if (!array.dtype().is(py::dtype::of<std::uint8_t>())) {
+        throw py::type_error("image must have dtype uint8 (8-bit BGR), got " + std::string(py::str(array.dtype())) +
+                             "; convert with image.astype(np.uint8) after scaling to 0..255");
+    }
+    if (array.ndim() != 3 || array.shape(2) != 3) {
+        throw py::value_error("image must have shape (height, width, 3) in BGR order, got " + shape_text(array) +
+                              (array.ndim() == 2 ? "; convert grayscale to BGR first" : ""));
+    }
+    const bool packed_pixels = array.strides(2) == 1 && array.strides(1) == 3 &&
+                               array.strides(0) >= 3 * array.shape(1);
+    if (!packed_pixels) {
+        array = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(array);
+    }
+    return array;
+}
+
+class PyDetector {
+public:
+    PyDetector(const std::string& model, const std::optional<std::string>& bin_path, float conf_threshold,
+               float nms_threshold, int top_k, int keep_top_k, const std::optional<int>& num_threads,
+               const py::handle& powersave, bool fp16, bool light_mode, const std::optional<int>& input_height,
+               const std::optional<int>& input_width) {
+        mosface::DetectorOptions options;
+        options.postprocess = {conf_threshold, nms_threshold, top_k, keep_top_k};
+        if (num_threads && *num_threads < 1) {
+            throw py::value_error("num_threads must be >= 1 (or None for ncnn's default), got " +
+                                  std::to_string(*num_threads));
+        }
+        options.num_threads = num_threads.value_or(0);
+        options.powersave = parse_powersave(powersave);
+        options.fp16 = fp16;
+        options.light_mode = light_mode;
+        if (input_height.has_value() != input_width.has_value()) {
+            throw py::value_error("give both input_height and input_width, or neither");
+        }
+        if (input_height && (*input_height < 1 || *input_width < 1)) {
+            throw py::value_error("input_height and input_width must be >= 1");
+        }
+        options.input_height = input_height.value_or(0);
+        options.input_width = input_width.value_or(0);
+        py::gil_scoped_release release;
+        detector_ = std::make_unique<mosface::Detector>(model, bin_path.value_or(""), options);
+    }
+
+    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
+        const py::array array = image_array(image);
+        const mosface::ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(0)),
+                                      static_cast<int>(array.shape(1)), static_cast<std::size_t>(array.strides(0))};
+        mosface::StageTimes times;
+        std::vector<mosface::Detection> detections;
+        {
+            py::gil_scoped_release release;
+            detections = detector_->detect(view, &times);
+        }
+        py::dict timings;
+        timings["preprocess_ms"] = times.preprocess_ms;
+        timings["inference_ms"] = times.inference_ms;
+        timings["postprocess_ms"] = times.postprocess_ms;
+        return {detections_to_array(detections), timings};
+    }
+
+    py::array_t<float> detect(const py::handle& image) const { return detect_timed(image).first; }
+
+    mosface::PostprocessParams params() const { return detector_->options().postprocess; }
+
+    void update_params(const std::function<void(mosface::PostprocessParams&)>& change) {
+        mosface::PostprocessParams params = this->params();
+        change(params);
+        detector_->set_postprocess(params);
+    }
+
+    mosface::Detector& core() { return *detector_; }
+    const mosface::Detector& core() const { return *detector_; }
+
+private:
+    std::unique_ptr<mosface::Detector> detector_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "mosface C++ core: MOS priors, post-processing and the ncnn Detector";
+#ifdef MOSFACE_VERSION_INFO
+    m.attr("__version__") = MOSFACE_VERSION_INFO;
+#else
+    m.attr("__version__") = "dev";
+#endif
+
+    static py::exception<mosface::ModelError> model_error(m, "ModelError", PyExc_RuntimeError);
+    py::register_exception_translator([](std::exception_ptr pointer) {
+        try {
+            if (pointer) std::rethrow_exception(pointer);
+        } catch (const mosface::MissingFileError& error) {
+            PyErr_SetString(PyExc_FileNotFoundError, error.what());
+        } catch (const mosface::ModelError& error) {
+            py::set_error(model_error, error.what());
+        }
+    });
+
+    m.def("priors", &priors, py::arg("height"), py::arg("width"),
+          "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"
+          "ordered level (stride 8, 16, 32), row, column, anchor size.");
+
+    m.def("postprocess", &postprocess, py::arg("loc"), py::arg("cls_logits"), py::arg("landm"),
+          py::arg("yaw_logits"), py::arg("pitch_logits"), py::arg("roll_logits"), py::kw_only(), py::arg("height"),
+          py::arg("width"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
+          py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
+          "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
+
+    py::class_<PyDetector>(m, "Detector")
+        .def(py::init<const std::string&, const std::optional<std::string>&, float, float, int, int,
+                      const std::optional<int>&, const py::handle&, bool, bool, const std::optional<int>&,
+                      const std::optional<int>&>(),
+             py::arg("model"), py::arg("bin_path") = py::none(), py::kw_only(), py::arg("conf_threshold") = 0.5f,
+             py::arg("nms_threshold") = 0.4f, py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
+             py::arg("num_threads") = py::none(), py::arg("powersave") = "all", py::arg("fp16") = false,
+             py::arg("light_mode") = true, py::arg("input_height") = py::none(),
+             py::arg("input_width") = py::none())
+        .def("detect", &PyDetector::detect, py::arg("image"),
+             "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.")
+        .def("detect_timed", &PyDetector::detect_timed, py::arg("image"),
+             "Like detect, plus a dict of stage times in ms (preprocess, inference, postprocess).")
+        .def_property(
+            "conf_threshold", [](const PyDetector& d) { return d.params().conf_threshold; },
+            [](PyDetector& d, float v) { d.update_params([v](mosface::PostprocessParams& p) { p.conf_threshold = v; }); })
+        .def_property(
+            "nms_threshold", [](const PyDetector& d) { return d.params().nms_threshold; },
+            [](PyDetector& d, float v) { d.update_params([v](mosface::PostprocessParams& p) { p.nms_threshold = v; }); })
+        .def_property(
+            "top_k", [](const PyDetector& d) { return d.params().top_k; },
+            [](PyDetector& d, int v) { d.update_params([v](mosface::PostprocessParams& p) { p.top_k = v; }); })
+        .def_property(
+            "keep_top_k", [](const PyDetector& d) { return d.params().keep_top_k; },
+            [](PyDetector& d, int v) { d.update_params([v](mosface::PostprocessParams& p) { p.keep_top_k = v; }); })
+        .def_property(
+            "num_threads", [](const PyDetector& d) { return d.core().options().num_threads; },
+            [](PyDetector& d, int v) {
+                if (v < 1) throw py::value_error("num_threads must be >= 1");
+                d.core().set_num_threads(v);
+            })
+        .def_property(
+            "powersave", [](const PyDetector& d) { return powersave_name(d.core().options().powersave); },
+            [](PyDetector& d, const py::handle& v) { d.core().set_powersave(parse_powersave(v)); })
+        .def_property_readonly("fp16", [](const PyDetector& d) { return d.core().options().fp16; })
+        .def_property_readonly("light_mode", [](const PyDetector& d) { return d.core().options().light_mode; })
+        .def_property_readonly("input_height", [](const PyDetector& d) { return d.core().options().input_height; })
+        .def_property_readonly("input_width", [](const PyDetector& d) { return d.core().options().input_width; })
+        .def_property_readonly("architecture", [](const PyDetector& d) { return d.core().manifest().architecture; })
+        .def_property_readonly("size_policy",
+                               [](const PyDetector& d) {
+                                   return d.core().manifest().size_policy == mosface::SizePolicy::fixed ? "fixed"
+                                                                                                        : "dynamic";
+                               })
+        .def(
+            "network_input_size",
+            [](const PyDetector& d, int height, int width) {
+                if (height < 1 || width < 1) throw py::value_error("height and width must be >= 1");
+                int net_h = 0;
+                int net_w = 0;
+                d.core().network_input_size(height, width, &net_h, &net_w);
+                return py::make_tuple(net_h, net_w);
+            },
+            py::kw_only(), py::arg("height"), py::arg("width"),
+            "(height, width) of the network input used for an image of this size.")
+        .def("__repr__", [](const PyDetector& d) {
+            const mosface::DetectorOptions o = d.core().options();
+            return "<mosface.Detector " + d.core().manifest().architecture + " " + std::to_string(o.input_width) +
+                   "x" + std::to_string(o.input_height) + " conf=" + std::to_string(o.postprocess.conf_threshold) +
+                   " threads=" + std::to_string(o.num_threads) + ">";
+        });
+}

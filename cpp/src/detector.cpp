@@ -1,0 +1,358 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+
+#include "mosface/detector.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+
+#include <sys/stat.h>
+
+#include "cpu.h"
+#include "datareader.h"
+#include "mat.h"
+#include "net.h"
+
+#include "mosface/errors.hpp"
+#include "mosface/pose.hpp"
+
+namespace mosface {
+
+namespace {
+
+// Throws MissingFileError when nothing exists at path.
+bool is_directory(const std::string& path) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) {
+        throw MissingFileError("model not found: " + path +
+                               " (pass a converted model folder or its .param file)");
+    }
+    return S_ISDIR(info.st_mode);
+}
+
+std::string parent_folder(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+std::vector<unsigned char> read_file(const std::string& path, const char* what) {
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) {
+        throw MissingFileError(std::string(what) + " not found: " + path);
+    }
+    return std::vector<unsigned char>(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+}
+
+// Serves the weights from memory and refuses to read past the end, so a
+// truncated .bin is an error and not a read of whatever follows it.
+class BoundedReader : public ncnn::DataReader {
+public:
+    explicit BoundedReader(const std::vector<unsigned char>& data) : data_(data) {}
+
+    size_t read(void* buf, size_t size) const override {
+        const std::size_t n = std::min(size, data_.size() - offset_);
+        std::copy_n(data_.data() + offset_, n, static_cast<unsigned char*>(buf));
+        offset_ += n;
+        return n;
+    }
+
+    std::size_t consumed() const { return offset_; }
+
+private:
+    const std::vector<unsigned char>& data_;
+    mutable std::size_t offset_ = 0;
+};
+
+// ncnn's text parser trusts the header counts; reject absurd ones before it allocates.
+void check_param_header(const std::vector<unsigned char>& text, const std::string& path) {
+    std::istringstream stream(std::string(text.begin(), text.end()));
+    long magic = 0;
+    long layers = -1;
+    long blobs = -1;
+    if (!(stream >> magic) || magic != 7767517) {
+        throw ModelError(path + " is not an ncnn .param file (the first line must be the magic number 7767517)");
+    }
+    if (!(stream >> layers >> blobs) || layers < 1 || blobs < 1 || layers > 100000 || blobs > 100000) {
+        throw ModelError(path + " has a malformed header (layer and blob counts on the second line)");
+    }
+}
+
+bool contains_name(const std::vector<const char*>& names, const std::string& name) {
+    return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
+}
+
+constexpr int kOutputWidths[6] = {4, 2, 10, kPoseBins, kPoseBins, kPoseBins};
+constexpr const char* kOutputRoles[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+class Detector::Impl {
+public:
+    Impl(const std::string& model, const std::string& bin_path, const DetectorOptions& options)
+        : options_(options) {
+        std::string folder;
+        std::string param_path;
+        if (is_directory(model)) {
+            folder = model;
+        } else {
+            folder = parent_folder(model);
+            param_path = model;
+        }
+        manifest_ = Manifest::load(folder + "/manifest.json");
+        if (param_path.empty()) {
+            param_path = folder + "/" + manifest_.param_file;
+        }
+        std::string weights_path = bin_path;
+        if (weights_path.empty()) {
+            const bool named_param = param_path.size() > 6 && param_path.compare(param_path.size() - 6, 6, ".param") == 0;
+            weights_path = named_param && model == param_path
+                               ? param_path.substr(0, param_path.size() - 6) + ".bin"
+                               : folder + "/" + manifest_.bin_file;
+        }
+        options_.postprocess.validate();
+        resolve_input_size();
+        configure_net();
+        load(param_path, weights_path);
+        apply_powersave(options_.powersave);
+    }
+
+    std::vector<Detection> detect(const ImageView& image, StageTimes* times) const {
+        if (image.height < 0 || image.width < 0) {
+            throw std::invalid_argument("image size must not be negative");
+        }
+        if (image.height == 0 || image.width == 0) {
+            return {};
+        }
+        if (image.data == nullptr || image.row_stride < static_cast<std::size_t>(image.width) * 3) {
+            throw std::invalid_argument("image rows must hold 3 * width bytes (BGR, 8 bits per channel)");
+        }
+        PostprocessParams params;
+        ncnn::Extractor extractor = [&] {
+            std::lock_guard<std::mutex> lock(mutex_);
+            params = options_.postprocess;
+            return net_.create_extractor();
+        }();
+        extractor.set_light_mode(options_.light_mode);
+
+        const auto start = std::chrono::steady_clock::now();
+        int resized_h = 0;
+        int resized_w = 0;
+        fit_size(image.height, image.width, &resized_h, &resized_w);
+        ncnn::Mat input = ncnn::Mat::from_pixels_resize(image.data, ncnn::Mat::PIXEL_BGR, image.width, image.height,
+                                                        static_cast<int>(image.row_stride), resized_w, resized_h);
+        input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
+        int net_h = resized_h;
+        int net_w = resized_w;
+        if (manifest_.size_policy == SizePolicy::fixed && (resized_h != input_h_ || resized_w != input_w_)) {
+            // Pad bottom/right with zeros (the mean colour) so coordinates need no shift.
+            ncnn::Mat padded;
+            ncnn::copy_make_border(input, padded, 0, input_h_ - resized_h, 0, input_w_ - resized_w,
+                                   ncnn::BORDER_CONSTANT, 0.f);
+            input = padded;
+            net_h = input_h_;
+            net_w = input_w_;
+        }
+        const double preprocess_ms = milliseconds_since(start);
+
+        const auto infer_start = std::chrono::steady_clock::now();
+        if (extractor.input(manifest_.input_blob.c_str(), input) != 0) {
+            throw std::runtime_error("ncnn refused the input blob '" + manifest_.input_blob + "'");
+        }
+        const PriorGrid priors(net_h, net_w, manifest_.anchors);
+        ncnn::Mat outputs[6];
+        for (int i = 0; i < 6; ++i) {
+            if (extractor.extract(manifest_.output_blobs[i].c_str(), outputs[i]) != 0) {
+                throw std::runtime_error("ncnn failed to compute output '" + manifest_.output_blobs[i] + "' (" +
+                                         kOutputRoles[i] + ")");
+            }
+            check_output(outputs[i], i, priors.size(), net_h, net_w);
+        }
+        const double inference_ms = milliseconds_since(infer_start);
+
+        const auto post_start = std::chrono::steady_clock::now();
+        const HeadOutputs head{outputs[0], outputs[1], outputs[2], outputs[3], outputs[4], outputs[5], priors.size()};
+        // Back to the original image: NMS then runs in its pixels, as in the release.
+        const PixelScale scale{static_cast<float>(net_w) * image.width / resized_w,
+                               static_cast<float>(net_h) * image.height / resized_h};
+        std::vector<Detection> detections = postprocess(head, priors, manifest_.anchors, params, scale);
+        if (times != nullptr) {
+            times->preprocess_ms = preprocess_ms;
+            times->inference_ms = inference_ms;
+            times->postprocess_ms = milliseconds_since(post_start);
+        }
+        return detections;
+    }
+
+    void network_input_size(int image_height, int image_width, int* net_h, int* net_w) const {
+        fit_size(image_height, image_width, net_h, net_w);
+        if (manifest_.size_policy == SizePolicy::fixed) {
+            *net_h = input_h_;
+            *net_w = input_w_;
+        }
+    }
+
+    const Manifest& manifest() const { return manifest_; }
+
+    DetectorOptions options() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return options_;
+    }
+
+    void set_postprocess(const PostprocessParams& params) {
+        params.validate();
+        std::lock_guard<std::mutex> lock(mutex_);
+        options_.postprocess = params;
+    }
+
+    void set_num_threads(int num_threads) {
+        if (num_threads < 0) {
+            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default), got " +
+                                        std::to_string(num_threads));
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        options_.num_threads = num_threads;
+        net_.opt.num_threads = num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
+    }
+
+    void set_powersave(PowerSave mode) {
+        apply_powersave(mode);
+        std::lock_guard<std::mutex> lock(mutex_);
+        options_.powersave = mode;
+    }
+
+private:
+    void resolve_input_size() {
+        const bool requested = options_.input_height > 0 || options_.input_width > 0;
+        if (options_.input_height < 0 || options_.input_width < 0 ||
+            (requested && (options_.input_height == 0 || options_.input_width == 0))) {
+            throw std::invalid_argument("input size needs both height and width >= 1 (or neither)");
+        }
+        input_h_ = requested ? options_.input_height : manifest_.input_height;
+        input_w_ = requested ? options_.input_width : manifest_.input_width;
+        if (manifest_.size_policy == SizePolicy::fixed &&
+            (input_h_ != manifest_.input_height || input_w_ != manifest_.input_width)) {
+            throw std::invalid_argument(
+                "this model was converted for a fixed " + std::to_string(manifest_.input_width) + "x" +
+                std::to_string(manifest_.input_height) + " (WxH) input and cannot run at " + std::to_string(input_w_) +
+                "x" + std::to_string(input_h_) + "; convert it again with --dynamic or --input-size");
+        }
+        options_.input_height = input_h_;
+        options_.input_width = input_w_;
+    }
+
+    void configure_net() {
+        if (options_.num_threads < 0) {
+            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default)");
+        }
+        net_.opt.use_vulkan_compute = false;
+        net_.opt.lightmode = options_.light_mode;
+        net_.opt.num_threads = options_.num_threads > 0 ? options_.num_threads : ncnn::get_physical_big_cpu_count();
+        options_.num_threads = net_.opt.num_threads;
+        net_.opt.use_fp16_packed = options_.fp16;
+        net_.opt.use_fp16_storage = options_.fp16;
+        net_.opt.use_fp16_arithmetic = options_.fp16;
+    }
+
+    void load(const std::string& param_path, const std::string& weights_path) {
+        const std::vector<unsigned char> param_text = read_file(param_path, "model .param");
+        const std::vector<unsigned char> weights = read_file(weights_path, "model weights (.bin)");
+        check_param_header(param_text, param_path);
+        const std::string text(param_text.begin(), param_text.end());
+        if (net_.load_param_mem(text.c_str()) != 0) {
+            throw ModelError(param_path +
+                             " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "
+                             "which); regenerate it with `mosface convert`");
+        }
+        BoundedReader reader(weights);
+        if (net_.load_model(reader) != 0) {
+            throw ModelError(weights_path + " is truncated or does not belong to " + param_path + " (" +
+                             std::to_string(weights.size()) + " bytes)");
+        }
+        if (reader.consumed() != weights.size()) {
+            throw ModelError(weights_path + " has " + std::to_string(weights.size() - reader.consumed()) +
+                             " bytes more than " + param_path + " needs: the two files do not belong together");
+        }
+        if (!contains_name(net_.input_names(), manifest_.input_blob)) {
+            throw ModelError("manifest input blob '" + manifest_.input_blob + "' is not an input of " + param_path);
+        }
+        for (int i = 0; i < 6; ++i) {
+            if (!contains_name(net_.output_names(), manifest_.output_blobs[i])) {
+                throw ModelError("manifest output '" + manifest_.output_blobs[i] + "' (" + kOutputRoles[i] +
+                                 ") is not an output of " + param_path);
+            }
+        }
+    }
+
+    static void apply_powersave(PowerSave mode) {
+        // Process-wide in ncnn (thread affinity of its worker threads), as its own API is.
+        if (ncnn::set_cpu_powersave(static_cast<int>(mode)) != 0) {
+            throw std::invalid_argument("this CPU does not support powersave mode " +
+                                        std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big cores)");
+        }
+    }
+
+    // Aspect-preserving size that fits the configured input box.
+    void fit_size(int image_h, int image_w, int* out_h, int* out_w) const {
+        const double scale = std::min(static_cast<double>(input_h_) / image_h, static_cast<double>(input_w_) / image_w);
+        *out_h = std::min(input_h_, std::max(1, static_cast<int>(std::lround(image_h * scale))));
+        *out_w = std::min(input_w_, std::max(1, static_cast<int>(std::lround(image_w * scale))));
+    }
+
+    void check_output(const ncnn::Mat& out, int role, std::size_t anchors, int net_h, int net_w) const {
+        const bool plain_2d = out.dims == 2 || (out.dims == 3 && out.c == 1);
+        const std::string name = "output '" + manifest_.output_blobs[role] + "' (" + kOutputRoles[role] + ")";
+        if (!plain_2d || out.elempack != 1 || out.elemsize != 4 || out.w != kOutputWidths[role]) {
+            throw ModelError(name + " has shape dims=" + std::to_string(out.dims) + " w=" + std::to_string(out.w) +
+                             " h=" + std::to_string(out.h) + " c=" + std::to_string(out.c) + ", expected (anchors, " +
+                             std::to_string(kOutputWidths[role]) + ")");
+        }
+        if (static_cast<std::size_t>(out.h) != anchors) {
+            throw ModelError(name + " has " + std::to_string(out.h) + " rows but a " + std::to_string(net_w) + "x" +
+                             std::to_string(net_h) + " (WxH) input has " + std::to_string(anchors) +
+                             " anchors: the graph has another input size baked in; convert with --dynamic or at "
+                             "this size");
+        }
+    }
+
+    Manifest manifest_;
+    ncnn::Net net_;
+    DetectorOptions options_;
+    int input_h_ = 0;
+    int input_w_ = 0;
+    mutable std::mutex mutex_;  // guards options_ and net_.opt against concurrent setters
+};
+
+Detector::Detector(const std::string& model, const std::string& bin_path, const DetectorOptions& options)
+    : impl_(std::make_unique<Impl>(model, bin_path, options)) {}
+
+Detector::~Detector() = default;
+
+std::vector<Detection> Detector::detect(const ImageView& image, StageTimes* times) const {
+    return impl_->detect(image, times);
+}
+
+const Manifest& Detector::manifest() const { return impl_->manifest(); }
+
+DetectorOptions Detector::options() const { return impl_->options(); }
+
+void Detector::network_input_size(int image_height, int image_width, int* net_height, int* net_width) const {
+    impl_->network_input_size(image_height, image_width, net_height, net_width);
+}
+
+void Detector::set_postprocess(const PostprocessParams& params) { impl_->set_postprocess(params); }
+
+void Detector::set_num_threads(int num_threads) { impl_->set_num_threads(num_threads); }
+
+void Detector::set_powersave(PowerSave mode) { impl_->set_powersave(mode); }
+
+}  // namespace mosface

@@ -1,0 +1,94 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+
+#include "mosface/priors.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace mosface {
+
+AnchorConfig AnchorConfig::mos() {
+    // min_sizes / steps / variance of the release's cfg (RetinaFace's cfg_mnet).
+    AnchorConfig config;
+    config.steps = {8, 16, 32};
+    config.min_sizes = {{16.f, 32.f}, {64.f, 128.f}, {256.f, 512.f}};
+    config.center_variance = 0.1f;
+    config.size_variance = 0.2f;
+    return config;
+}
+
+void AnchorConfig::validate() const {
+    if (steps.empty() || steps.size() != min_sizes.size()) {
+        throw std::invalid_argument("anchor config: steps and min_sizes need the same, non-zero number of levels (got " +
+                                    std::to_string(steps.size()) + " and " + std::to_string(min_sizes.size()) + ")");
+    }
+    for (std::size_t level = 0; level < steps.size(); ++level) {
+        if (steps[level] < 1) {
+            throw std::invalid_argument("anchor config: step of level " + std::to_string(level) + " must be >= 1");
+        }
+        if (min_sizes[level].empty()) {
+            throw std::invalid_argument("anchor config: level " + std::to_string(level) + " has no anchor sizes");
+        }
+        for (float size : min_sizes[level]) {
+            if (!(size > 0.f)) {
+                throw std::invalid_argument("anchor config: anchor sizes must be > 0");
+            }
+        }
+    }
+    if (!(center_variance > 0.f) || !(size_variance > 0.f)) {
+        throw std::invalid_argument("anchor config: variances must be > 0");
+    }
+}
+
+static int ceil_div(int value, int divisor) { return (value + divisor - 1) / divisor; }
+
+PriorGrid::PriorGrid(int height, int width, const AnchorConfig& config) : height_(height), width_(width) {
+    if (height < 1 || width < 1) {
+        throw std::invalid_argument("priors: height and width must be >= 1, got " + std::to_string(height) + "x" +
+                                    std::to_string(width));
+    }
+    config.validate();
+    for (std::size_t level = 0; level < config.steps.size(); ++level) {
+        const int step = config.steps[level];
+        Level entry{total_, ceil_div(height, step), ceil_div(width, step), step, config.min_sizes[level]};
+        total_ += static_cast<std::size_t>(entry.rows) * entry.cols * entry.sizes.size();
+        levels_.push_back(std::move(entry));
+    }
+}
+
+Prior PriorGrid::operator[](std::size_t index) const {
+    std::size_t level = levels_.size() - 1;
+    while (level > 0 && index < levels_[level].first) {
+        --level;
+    }
+    const Level& entry = levels_[level];
+    const std::size_t local = index - entry.first;
+    const std::size_t per_cell = entry.sizes.size();
+    const std::size_t cell = local / per_cell;
+    const float size = entry.sizes[local % per_cell];
+    const int row = static_cast<int>(cell / entry.cols);
+    const int col = static_cast<int>(cell % entry.cols);
+    // Same arithmetic as the release's PriorBox: centre in pixels, then normalised.
+    return Prior{(col + 0.5f) * entry.step / width_, (row + 0.5f) * entry.step / height_, size / width_,
+                 size / height_};
+}
+
+std::size_t anchor_count(int height, int width, const AnchorConfig& config) {
+    return PriorGrid(height, width, config).size();
+}
+
+std::vector<float> make_priors(int height, int width, const AnchorConfig& config) {
+    const PriorGrid grid(height, width, config);
+    std::vector<float> out(grid.size() * 4);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        const Prior prior = grid[i];
+        out[4 * i + 0] = prior.cx;
+        out[4 * i + 1] = prior.cy;
+        out[4 * i + 2] = prior.w;
+        out[4 * i + 3] = prior.h;
+    }
+    return out;
+}
+
+}  // namespace mosface
