@@ -8,6 +8,7 @@ format and leaves every other call alone. Afterwards it hands over to the next
 ``sitecustomize`` on the path (pip's build isolation installs one).
 """
 
+import contextlib
 import importlib
 import os
 import sys
@@ -25,7 +26,5 @@ if _pinned:
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
 del sys.modules[__name__]
-try:
+with contextlib.suppress(ImportError):
     importlib.import_module("sitecustomize")
-except ImportError:
-    pass

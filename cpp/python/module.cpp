@@ -148,9 +148,20 @@ py::array image_array(const py::handle& object) {
     return array;
 }
 
+// str or os.PathLike -> str.
+std::string path_string(const py::handle& path, const char* name) {
+    try {
+        return py::module_::import("os").attr("fspath")(path).cast<std::string>();
+    } catch (const py::error_already_set&) {
+        throw py::type_error(std::string(name) + " must be a str or os.PathLike");
+    } catch (const py::cast_error&) {
+        throw py::type_error(std::string(name) + " must be a str or os.PathLike of text, not bytes");
+    }
+}
+
 class PyDetector {
 public:
-    PyDetector(const std::string& model, const std::optional<std::string>& bin_path, float conf_threshold,
+    PyDetector(const py::object& model, const py::object& bin_path, float conf_threshold,
                float nms_threshold, int top_k, int keep_top_k, const std::optional<int>& num_threads,
                const py::handle& powersave, bool fp16, bool light_mode, const std::optional<int>& input_height,
                const std::optional<int>& input_width) {
@@ -172,8 +183,10 @@ public:
         }
         options.input_height = input_height.value_or(0);
         options.input_width = input_width.value_or(0);
+        const std::string model_path = path_string(model, "model");
+        const std::string weights_path = bin_path.is_none() ? std::string() : path_string(bin_path, "bin_path");
         py::gil_scoped_release release;
-        detector_ = std::make_unique<mosface::Detector>(model, bin_path.value_or(""), options);
+        detector_ = std::make_unique<mosface::Detector>(model_path, weights_path, options);
     }
 
     std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
@@ -242,7 +255,7 @@ PYBIND11_MODULE(_core, m) {
           "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
 
     py::class_<PyDetector>(m, "Detector")
-        .def(py::init<const std::string&, const std::optional<std::string>&, float, float, int, int,
+        .def(py::init<const py::object&, const py::object&, float, float, int, int,
                       const std::optional<int>&, const py::handle&, bool, bool, const std::optional<int>&,
                       const std::optional<int>&>(),
              py::arg("model"), py::arg("bin_path") = py::none(), py::kw_only(), py::arg("conf_threshold") = 0.5f,

@@ -1,0 +1,189 @@
+"""Benchmark: C++ ``mosface.postprocess`` against the numpy reference, side by side.
+
+Both run in one process on the same planted head outputs (see
+``tests/reference.py``) at 640x640 and 1280x720 with 0, 10 and 100 faces.
+Each is warmed up, then timed call by call; the table gives median and p90.
+Results go to ``bench/results/postprocess.json`` and ``postprocess.png``.
+
+    python bench/postprocess.py [--seconds 1.0] [--out bench/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the package
+
+import mosface  # noqa: E402
+
+from tests.reference import planted_outputs, reference_postprocess  # noqa: E402
+
+SIZES = [(640, 640), (720, 1280)]  # height, width
+FACES = [0, 10, 100]
+SEED = 0
+
+
+def cpu_model() -> str:
+    """The CPU's model name as /proc/cpuinfo gives it, else platform's guess."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def time_calls(call: Callable[[], object], seconds: float, min_reps: int) -> np.ndarray:
+    """Per-call wall times in ms: a warm-up, then at least ``min_reps`` calls
+    and at least ``seconds`` of calls."""
+    for _ in range(3):
+        call()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter_ns()
+        call()
+        times.append(time.perf_counter_ns() - t0)
+    return np.array(times, dtype=np.float64) / 1e6
+
+
+def same_detections(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two results agree to the tolerances of tests/test_postprocess.py."""
+    if a.shape != b.shape:
+        return False
+    tol = np.array([1e-3] * 4 + [1e-5] + [1e-3] * 13, dtype=np.float32)
+    return bool(np.all(np.abs(a - b) <= tol))
+
+
+def run_case(height: int, width: int, n_faces: int, seconds: float) -> dict[str, object]:
+    """Time both implementations on one planted image."""
+    arrays = planted_outputs(height, width, n_faces, SEED)
+    cpp = mosface.postprocess(*arrays, height=height, width=width)
+    ref = reference_postprocess(*arrays, height=height, width=width)
+    cpp_ms = time_calls(
+        lambda: mosface.postprocess(*arrays, height=height, width=width), seconds, 200
+    )
+    ref_ms = time_calls(
+        lambda: reference_postprocess(*arrays, height=height, width=width), seconds, 20
+    )
+    cpp_median, ref_median = float(np.median(cpp_ms)), float(np.median(ref_ms))
+    return {
+        "input": f"{width}x{height}",
+        "height": height,
+        "width": width,
+        "anchors": int(arrays[0].shape[0]),
+        "faces": n_faces,
+        "detections": len(cpp),
+        "results_agree": same_detections(cpp, ref),
+        "cpp_ms": {
+            "median": cpp_median,
+            "p90": float(np.percentile(cpp_ms, 90)),
+            "reps": len(cpp_ms),
+        },
+        "numpy_ms": {
+            "median": ref_median,
+            "p90": float(np.percentile(ref_ms, 90)),
+            "reps": len(ref_ms),
+        },
+        "speedup_median": ref_median / cpp_median,
+    }
+
+
+def write_json_atomically(path: Path, payload: dict[str, object]) -> None:
+    """Write to a temporary file beside ``path``, then rename over it, so a
+    reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+    os.replace(f.name, path)
+
+
+def plot(cases: list[dict[str, object]], path: Path) -> None:
+    """Bar chart of median times, log scale, C++ beside numpy for each case."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{c['input']}\n{c['faces']} faces" for c in cases]
+    x = np.arange(len(cases))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for offset, key, name in [
+        (-0.2, "cpp_ms", "C++ (1 thread)"),
+        (0.2, "numpy_ms", "numpy reference"),
+    ]:
+        ax.bar(x + offset, [c[key]["median"] for c in cases], width=0.4, label=name)
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=1, label="0.5 ms target")
+    ax.set_yscale("log")
+    ax.set_ylabel("median time per image (ms)")
+    ax.set_xticks(x, labels)
+    ax.set_title("mosface.postprocess vs numpy reference")
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=1.0, help="timing time per case and side")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+
+    cases = [run_case(h, w, n, args.seconds) for h, w in SIZES for n in FACES]
+
+    header = f"{'input':>9} {'faces':>5} {'dets':>4} {'C++ med':>9} {'C++ p90':>9} {'numpy med':>10} {'numpy p90':>10} {'speedup':>8} agree"
+    print(header)
+    print("-" * len(header))
+    for c in cases:
+        cpp, ref = c["cpp_ms"], c["numpy_ms"]
+        print(
+            f"{c['input']:>9} {c['faces']:>5} {c['detections']:>4} "
+            f"{cpp['median']:>7.3f}ms {cpp['p90']:>7.3f}ms {ref['median']:>8.2f}ms {ref['p90']:>8.2f}ms "
+            f"{c['speedup_median']:>7.0f}x {'yes' if c['results_agree'] else 'NO'}"
+        )
+    print("targets (reported, not asserted): >= 150x faster than numpy, < 0.5 ms at 640x640")
+
+    payload = {
+        "benchmark": "postprocess",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu_model": cpu_model(),
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "threads": {"cpp": 1, "numpy": 1},
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "mosface": mosface.__version__,
+        },
+        "seed": SEED,
+        "seconds_per_case": args.seconds,
+        "targets": {"speedup_min": 150, "cpp_ms_640x640_max": 0.5},
+        "cases": cases,
+    }
+    write_json_atomically(args.out / "postprocess.json", payload)
+    plot(cases, args.out / "postprocess.png")
+    print(f"wrote {args.out / 'postprocess.json'} and {args.out / 'postprocess.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Type stubs of the compiled core (mosface._core)."""
+
+import os
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+PathLike = str | os.PathLike[str]
+PowerSave = Literal["all", "little", "big"]
+
+class ModelError(RuntimeError):
+    """A model file exists but cannot be used (corrupt, truncated, mismatched manifest or anchor count)."""
+
+def priors(height: int, width: int) -> npt.NDArray[np.float32]:
+    """Anchors of a height x width input: (N, 4) cx, cy, w, h normalised, ordered level, row, column, size."""
+
+def postprocess(
+    loc: npt.ArrayLike,
+    cls_logits: npt.ArrayLike,
+    landm: npt.ArrayLike,
+    yaw_logits: npt.ArrayLike,
+    pitch_logits: npt.ArrayLike,
+    roll_logits: npt.ArrayLike,
+    *,
+    height: int,
+    width: int,
+    conf_threshold: float = 0.5,
+    nms_threshold: float = 0.4,
+    top_k: int = 5000,
+    keep_top_k: int = 750,
+) -> npt.NDArray[np.float32]:
+    """Raw outputs of ONE image, (N,4) (N,2) (N,10) (N,66) x3 -> (K, 18) detections in input pixels.
+
+    Columns: x1, y1, x2, y2, score, 5 landmark (x, y) pairs, yaw, pitch, roll (degrees).
+    Sorted by score, best first; shape (0, 18) when nothing passes conf_threshold.
+    Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows
+    or parameters out of range; TypeError on non-floating arrays.
+    """
+
+class Detector:
+    """A converted MOS model (ncnn) plus post-processing. Safe to share between threads."""
+
+    def __init__(
+        self,
+        model: PathLike,
+        bin_path: PathLike | None = None,
+        *,
+        conf_threshold: float = 0.5,
+        nms_threshold: float = 0.4,
+        top_k: int = 5000,
+        keep_top_k: int = 750,
+        num_threads: int | None = None,
+        powersave: PowerSave | int = "all",
+        fp16: bool = False,
+        light_mode: bool = True,
+        input_height: int | None = None,
+        input_width: int | None = None,
+    ) -> None:
+        """model: folder with manifest.json, model.param, model.bin (or the .param path).
+
+        num_threads None: ncnn's default (physical big cores). powersave: ncnn's
+        process-wide core selection. input_height/width: the box images are fitted
+        into (default: the manifest's size; a fixed-size model accepts only that).
+        Raises FileNotFoundError, ModelError or ValueError.
+        """
+    def detect(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18)."""
+    def detect_timed(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
+        """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
+    def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
+        """(height, width) of the network input used for an image of this size."""
+    conf_threshold: float
+    nms_threshold: float
+    top_k: int
+    keep_top_k: int
+    num_threads: int
+    powersave: PowerSave
+    @property
+    def fp16(self) -> bool: ...
+    @property
+    def light_mode(self) -> bool: ...
+    @property
+    def input_height(self) -> int: ...
+    @property
+    def input_width(self) -> int: ...
+    @property
+    def architecture(self) -> str: ...
+    @property
+    def size_policy(self) -> Literal["fixed", "dynamic"]: ...

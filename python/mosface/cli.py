@@ -1,0 +1,170 @@
+"""The `mosface` command line: one entry point, one subcommand per job.
+
+Runtime subcommands (detect) need only the runtime. Torch subcommands (train,
+eval, import-official, convert) import their package lazily and say how to
+install it when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
+
+# subcommand -> (module with `main(argv) -> int`, pip extra that provides it)
+DELEGATED: dict[str, tuple[str, str]] = {
+    "train": ("mosface.training.cli", "train"),
+    "eval": ("mosface.training.cli", "train"),
+    "import-official": ("mosface.training.cli", "train"),
+    "convert": ("mosface.convert.cli", "convert"),
+    "bench": ("mosface.benchmark", "bench"),
+}
+
+
+def read_bgr(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        rgb = ImageOps.exif_transpose(image).convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+
+
+def faces_to_json(faces: np.ndarray) -> list[dict]:
+    return [
+        {
+            "box": [round(float(v), 2) for v in face[BOX]],
+            "score": round(float(face[SCORE]), 5),
+            "landmarks": [[round(float(x), 2), round(float(y), 2)] for x, y in face[LANDMARKS].reshape(5, 2)],
+            "yaw": round(float(face[YAW]), 2),
+            "pitch": round(float(face[PITCH]), 2),
+            "roll": round(float(face[ROLL]), 2),
+        }
+        for face in faces
+    ]
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def image_format(path: Path) -> str:
+    """Pillow format name from a file suffix; PNG when there is none."""
+    suffix = path.suffix.lower().lstrip(".")
+    return {"": "PNG", "jpg": "JPEG"}.get(suffix, suffix.upper())
+
+
+def annotated_path(image: Path, out: Path | None, several: bool) -> Path | None:
+    if out is None:
+        return None
+    return out / f"{image.stem}.detections.png" if several else out
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from . import Detector
+    from .draw import draw_detections
+
+    several = len(args.images) > 1
+    if args.out is not None and several and args.out.suffix:
+        raise SystemExit("mosface detect: with several images, --out must be a folder")
+    detector = Detector(args.model, conf_threshold=args.conf_threshold, nms_threshold=args.nms_threshold,
+                        num_threads=args.threads)
+    report = []
+    for image_path in args.images:
+        if not image_path.is_file():
+            raise FileNotFoundError(f"image not found: {image_path}")
+        bgr = read_bgr(image_path)
+        faces = detector.detect(bgr)
+        entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
+                 "faces": faces_to_json(faces)}
+        target = annotated_path(image_path, args.out, several)
+        if target is not None:
+            drawing = draw_detections(Image.fromarray(bgr[:, :, ::-1]), faces)
+            write_atomically(target, lambda tmp, drawing=drawing, target=target:
+                             drawing.save(tmp, format=image_format(target)))
+            entry["annotated"] = str(target)
+        report.append(entry)
+        if not args.json:
+            print(f"{image_path}: {len(faces)} face(s)")
+            for face in entry["faces"]:
+                print(f"  score {face['score']:.3f} box {face['box']} "
+                      f"yaw {face['yaw']:+.1f} pitch {face['pitch']:+.1f} roll {face['roll']:+.1f}")
+    if args.json:
+        json.dump(report if several else report[0], sys.stdout, indent=2)
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="mosface", description="MOS face detection: boxes, landmarks, head pose.")
+    parser.add_argument("--version", action="version", version=f"mosface {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    detect = commands.add_parser("detect", help="detect faces in images and draw them")
+    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    detect.add_argument("--model", required=True, type=Path, help="converted model folder (manifest.json)")
+    detect.add_argument("--out", type=Path, help="annotated image (one input) or folder (several inputs)")
+    detect.add_argument("--json", action="store_true", help="print detections as JSON")
+    detect.add_argument("--conf-threshold", type=float, default=0.5)
+    detect.add_argument("--nms-threshold", type=float, default=0.4)
+    detect.add_argument("--threads", type=int, default=None, help="ncnn threads (default: big cores)")
+    detect.set_defaults(handler=run_detect)
+
+    for name, (_, extra) in DELEGATED.items():
+        commands.add_parser(name, help=f"(needs `pip install mosface[{extra}]`) see `mosface {name} --help`",
+                            add_help=False)
+    return parser
+
+
+def run_delegated(command: str, argv: list[str]) -> int:
+    module_name, extra = DELEGATED[command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and not error.name.startswith("mosface"):
+            print(f"mosface {command}: needs the '{extra}' extra ({error.name} is missing): "
+                  f"pip install torch==2.13.0 && pip install 'mosface[{extra}]'", file=sys.stderr)
+            return 2
+        raise
+    return int(module.main([command, *argv]) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        return run_delegated(argv[0], argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        print(f"mosface {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
