@@ -10,14 +10,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from .atomic import write_atomically
 from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
 
 # subcommand -> (module with `main(argv) -> int`, pip extra that provides it)
@@ -26,7 +24,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
     "eval": ("mosface.training.cli", "train"),
     "import-official": ("mosface.training.cli", "train"),
     "convert": ("mosface.convert.cli", "convert"),
-    "bench": ("mosface.benchmark", "bench"),
+    "bench": ("mosface.benchmark.cli", "bench"),
 }
 
 
@@ -50,19 +48,6 @@ def faces_to_json(faces: np.ndarray) -> list[dict]:
         }
         for face in faces
     ]
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def image_format(path: Path) -> str:

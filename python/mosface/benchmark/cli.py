@@ -1,0 +1,156 @@
+"""`mosface bench`: per-stage latency of MOS engines side by side, memory, file sizes, scaling.
+
+With no arguments: MOS-S (seeded, untrained unless --checkpoint), 640x480,
+1 and 2 threads, every engine, 30 timed runs after 5 warm-up runs each.
+`--full` runs the matrix: MOS-S, MOS-M, mos-tiny x 320x240, 640x480, 640x640,
+1280x720 x 1 and 2 threads. Results: a printed table, JSON and PNG plots in --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .memory import measure
+from .models import BenchModel, benchmark_image, prepare
+from .report import plot_results, print_table, write_json
+
+DEFAULT_SIZES = ["640x480"]
+FULL_SIZES = ["320x240", "640x480", "640x640", "1280x720"]
+FULL_ARCHS = ["mos-s", "mos-m", "mos-tiny"]
+ENGINES = ["mosface", "ncnn-wheel", "onnxruntime", "torch"]
+PEERS = ["yuface", "dlib-hog"]
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'WIDTHxHEIGHT' -> (height, width)."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 640x480, got {text!r}") from None
+    if width < 32 or height < 32:
+        raise argparse.ArgumentTypeError(f"size must be at least 32x32, got {text!r}")
+    return height, width
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "mosface": __version__, "date": datetime.date.today().isoformat()}
+
+
+def build_engine(name: str, model: BenchModel, threads: int, height: int, width: int):
+    from . import engines
+
+    if name == "mosface":
+        return engines.MosfaceEngine(model.ncnn_dir, threads, height, width)
+    if name == "ncnn-wheel":
+        return engines.NcnnWheelEngine(model.ncnn_dir, threads, model.blobs())
+    if name == "onnxruntime":
+        return engines.OnnxRuntimeEngine(model.onnx_path, threads)
+    if name == "torch":
+        return engines.TorchEngine(model.checkpoint, threads)
+    if name == "yuface":
+        return engines.YuFaceEngine()
+    if name == "dlib-hog":
+        return engines.DlibHogEngine()
+    raise ValueError(f"unknown engine {name!r}")
+
+
+def time_engine(engine, image: np.ndarray, warmup: int, runs: int) -> dict:
+    for _ in range(warmup):
+        engine.run(image)
+    samples = [engine.run(image) for _ in range(runs)]
+    stats: dict[str, dict[str, float]] = {}
+    for stage in samples[0]:
+        values = np.array([sample[stage] for sample in samples])
+        stats[stage] = {"median_ms": float(np.median(values)), "p90_ms": float(np.percentile(values, 90))}
+    totals = np.array([sum(sample.values()) for sample in samples])
+    stats["total"] = {"median_ms": float(np.median(totals)), "p90_ms": float(np.percentile(totals, 90))}
+    return stats
+
+
+def available_peers() -> list[str]:
+    import importlib.util
+
+    modules = {"yuface": "yuface", "dlib-hog": "dlib"}
+    return [peer for peer in PEERS if importlib.util.find_spec(modules[peer]) is not None]
+
+
+def run(args: argparse.Namespace) -> dict:
+    from tqdm import tqdm
+
+    archs = FULL_ARCHS if args.full else args.arch
+    sizes = [parse_size(s) for s in (FULL_SIZES if args.full else args.sizes)]
+    cache = Path(args.cache) if args.cache else Path.home() / ".cache" / "mosface" / "bench"
+    models = {}
+    for arch in tqdm(archs, desc="preparing models (convert once, cached)", unit="model"):
+        models[arch] = prepare(arch, cache, args.checkpoint)
+
+    peers = [] if args.no_peers else available_peers()
+    cells = [(arch, size, threads, engine) for arch in archs for size in sizes for threads in args.threads
+             for engine in args.engines]
+    cells += [("peer", size, 1, peer) for size in sizes for peer in peers]
+    results = []
+    for arch, (height, width), threads, engine_name in tqdm(cells, desc="timing", unit="cell"):
+        image = benchmark_image(height, width)
+        engine = build_engine(engine_name, models.get(arch), threads, height, width)
+        stats = time_engine(engine, image, args.warmup, args.runs)
+        results.append({"arch": arch, "height": height, "width": width, "threads": threads,
+                        "engine": engine.name, "gives": engine.gives, "stages": stats})
+        del engine
+
+    memory = []
+    if not args.no_memory:
+        height, width = sizes[0]
+        for arch in tqdm(archs, desc="peak memory", unit="model"):
+            for engine_name in args.engines:
+                folder = models[arch].checkpoint.parent
+                memory.append({"arch": arch, "engine": engine_name, "height": height, "width": width,
+                               "peak_rss_mb": measure(engine_name, folder, height, width)})
+    files = [{"arch": arch, "file": name, "bytes": (model.ncnn_dir / name).stat().st_size}
+             for arch, model in models.items() for name in ("model.param", "model.bin")]
+    return {"machine": machine_info(), "weights": "trained checkpoint" if args.checkpoint else
+            "seeded, untrained (latency does not depend on weights)",
+            "runs": args.runs, "warmup": args.warmup, "results": results, "memory": memory, "files": files}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mosface bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", nargs="+", default=["mos-s"], choices=FULL_ARCHS)
+    parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, metavar="WxH")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--engines", nargs="+", default=ENGINES, choices=ENGINES)
+    parser.add_argument("--full", action="store_true", help="every architecture and size")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--checkpoint", type=Path, help="a trained checkpoint in mosface's format")
+    parser.add_argument("--no-peers", action="store_true", help="skip yuface / dlib")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS processes")
+    parser.add_argument("--cache", help="model cache folder (default ~/.cache/mosface/bench)")
+    parser.add_argument("--out", type=Path, default=Path("mosface-results"), help="results folder")
+    args = parser.parse_args(argv[1:] if argv and argv[0] == "bench" else argv)
+    for size in args.sizes:
+        parse_size(size)
+    if args.runs < 1 or args.warmup < 0 or min(args.threads) < 1:
+        parser.error("--runs >= 1, --warmup >= 0 and --threads >= 1")
+
+    report = run(args)
+    print_table(report)
+    write_json(args.out / "bench.json", report)
+    plots = plot_results(report, args.out)
+    print(f"wrote {args.out / 'bench.json'} and {', '.join(str(p) for p in plots)}")
+    return 0

@@ -1,0 +1,107 @@
+"""Benchmark models: seeded MOS checkpoints and their conversions, built once and cached.
+
+Latency does not depend on the weights, but post-processing does depend on
+how many anchors pass the threshold. An untrained model scores every anchor
+near 0.5, which would make NMS sort thousands of boxes no trained model ever
+gives it. So the seeded model's face-class bias is shifted until
+`CANDIDATES_PER_FRAME` anchors pass 0.5 on the benchmark image, like a frame
+with a few faces. Every report labels these models as untrained.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+
+CANDIDATES_PER_FRAME = 30
+SEED = 0
+
+
+@dataclass(frozen=True)
+class BenchModel:
+    arch: str
+    checkpoint: Path  # our checkpoint format (mosface.training.checkpoint)
+    ncnn_dir: Path  # `mosface convert --dynamic` output
+    onnx_path: Path  # ONNX with dynamic height/width, for onnxruntime
+    trained: bool
+
+    def blobs(self) -> dict:
+        return read_blobs(self.ncnn_dir)
+
+
+def read_blobs(ncnn_dir: Path) -> dict:
+    """Input blob and the six output blobs (loc, cls, landmarks, yaw, pitch, roll) from manifest.json."""
+    manifest = json.loads((ncnn_dir / "manifest.json").read_text())
+    names = manifest["outputs"]
+    return {"input": manifest["input"]["blob"],
+            "outputs": [names[k] for k in ("loc", "cls", "landmarks", "yaw", "pitch", "roll")]}
+
+
+def benchmark_image(height: int, width: int, seed: int = 1) -> np.ndarray:
+    """A deterministic, smooth BGR test image (low-frequency noise, not white noise)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, size=(height // 16 + 2, width // 16 + 2, 3)).astype(np.float32)
+    image = np.repeat(np.repeat(coarse, 16, axis=0), 16, axis=1)[:height, :width]
+    image += rng.normal(0, 8, size=image.shape)
+    return np.ascontiguousarray(np.clip(image, 0, 255).astype(np.uint8))
+
+
+def _seeded_model(arch: str):
+    import torch
+
+    from mosface.training import build_model
+
+    torch.manual_seed(SEED)
+    model = build_model(arch).eval()
+    image = benchmark_image(480, 640)
+    tensor = torch.from_numpy((image.astype(np.float32) - [104, 117, 123]).transpose(2, 0, 1).copy())[None]
+    with torch.inference_mode():
+        cls = model(tensor.float())[1][0].numpy()
+    margins = np.sort(cls[:, 1] - cls[:, 0])
+    shift = float(margins[-CANDIDATES_PER_FRAME - 1])  # that many margins stay above 0
+    with torch.no_grad():
+        for head in model.heads:
+            head.cls_head.bias[1::2] -= shift
+    return model
+
+
+def _export_dynamic_onnx(checkpoint: Path, path: Path) -> None:
+    import torch
+
+    from mosface.training.checkpoint import load_model
+
+    model = load_model(checkpoint).eval()
+    names = ["loc", "cls", "landmarks", "yaw", "pitch", "roll"]
+    axes = {"image": {2: "height", 3: "width"}, **{name: {1: "anchors"} for name in names}}
+    torch.onnx.export(model, torch.zeros(1, 3, 480, 640), str(path), input_names=["image"], output_names=names,
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> BenchModel:
+    """Checkpoint, dynamic ncnn conversion and dynamic ONNX for `arch`, from cache when present."""
+    from mosface.convert.cli import main as convert_main
+    from mosface.training.checkpoint import model_payload, save_checkpoint
+
+    tag = "trained" if checkpoint else f"seed{SEED}"
+    folder = cache_root / f"{arch}-{tag}-v{__version__}"
+    model = BenchModel(arch, folder / "checkpoint.pt", folder / "ncnn", folder / "model.onnx", checkpoint is not None)
+    if model.checkpoint.exists() and (model.ncnn_dir / "manifest.json").exists() and model.onnx_path.exists():
+        return model
+    if folder.exists():
+        shutil.rmtree(folder)  # an interrupted earlier preparation
+    folder.mkdir(parents=True)
+    if checkpoint is not None:
+        shutil.copy(checkpoint, model.checkpoint)
+    else:
+        save_checkpoint(model.checkpoint, model_payload(_seeded_model(arch), source="seeded untrained (benchmark)"))
+    status = convert_main(["convert", str(model.checkpoint), "--out", str(model.ncnn_dir), "--dynamic"])
+    if status != 0:
+        raise RuntimeError(f"converting {arch} for the benchmark failed (exit {status})")
+    _export_dynamic_onnx(model.checkpoint, model.onnx_path)
+    return model

@@ -1,0 +1,107 @@
+"""Tables, JSON and plots of a `mosface bench` report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..atomic import write_atomically
+
+STAGES = ("preprocess", "inference", "postprocess")
+
+
+def _cell(stats: dict, stage: str) -> str:
+    return f"{stats[stage]['median_ms']:.2f}" if stage in stats else "-"
+
+
+def markdown_table(report: dict) -> str:
+    """One row per (model, size, threads, engine): stage medians, total median and p90, in ms."""
+    machine = report["machine"]
+    lines = [
+        f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['date']}; mosface {machine['mosface']}; "
+        f"weights: {report['weights']}; median of {report['runs']} runs after {report['warmup']} warm-up.",
+        "",
+        "| model | input (WxH) | threads | engine | preprocess | inference | postprocess | total median | "
+        "total p90 | outputs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["results"]:
+        stats = row["stages"]
+        lines.append(
+            f"| {row['arch']} | {row['width']}x{row['height']} | {row['threads']} | {row['engine']} | "
+            + " | ".join(_cell(stats, stage) for stage in STAGES)
+            + f" | {stats['total']['median_ms']:.2f} | {stats['total']['p90_ms']:.2f} | {row['gives']} |"
+        )
+    if report["memory"]:
+        lines += ["", "| model | engine | peak RSS (MiB), load + one detect |", "|---|---|---|"]
+        lines += [f"| {m['arch']} | {m['engine']} | {m['peak_rss_mb']:.1f} |" for m in report["memory"]]
+    if report["files"]:
+        lines += ["", "| model | file | bytes |", "|---|---|---|"]
+        lines += [f"| {f['arch']} | {f['file']} | {f['bytes']:,} |" for f in report["files"]]
+    return "\n".join(lines)
+
+
+def print_table(report: dict) -> None:
+    print(markdown_table(report))
+
+
+def write_json(path: Path, report: dict) -> None:
+    write_atomically(path, lambda tmp: tmp.write_text(json.dumps(report, indent=2) + "\n"))
+
+
+def plot_results(report: dict, folder: Path) -> list[Path]:
+    """Stacked stage bars per configuration, and latency against input pixels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = report["results"]
+    labels = [f"{r['arch']} {r['width']}x{r['height']} t{r['threads']}\n{r['engine']}" for r in rows]
+    figure, axes = plt.subplots(figsize=(max(8, 0.6 * len(rows)), 6))
+    bottom = [0.0] * len(rows)
+    for stage in (*STAGES, "total"):
+        values = [_bar_value(r["stages"], stage) for r in rows]
+        axes.bar(range(len(rows)), values, bottom=bottom, label="whole call (peers)" if stage == "total" else stage)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    axes.set_xticks(range(len(rows)), labels, rotation=90, fontsize=7)
+    axes.set_ylabel("median latency (ms)")
+    axes.set_title(f"mosface bench — {report['machine']['cpu']}")
+    axes.legend()
+    figure.tight_layout()
+    stages_png = folder / "bench_stages.png"
+    _save(figure, stages_png)
+
+    figure, axes = plt.subplots(figsize=(7, 5))
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        key = f"{r['arch']} {r['engine']} t{r['threads']}"
+        series.setdefault(key, []).append((r["width"] * r["height"], r["stages"]["total"]["median_ms"]))
+    for key, points in series.items():
+        if len(points) > 1:
+            points.sort()
+            axes.plot([p[0] / 1e6 for p in points], [p[1] for p in points], marker="o", label=key)
+    axes.set_xlabel("input megapixels")
+    axes.set_ylabel("median end-to-end latency (ms)")
+    axes.set_title("latency against input size")
+    if series and any(len(points) > 1 for points in series.values()):
+        axes.legend(fontsize=6)
+    figure.tight_layout()
+    scaling_png = folder / "bench_scaling.png"
+    _save(figure, scaling_png)
+    return [stages_png, scaling_png]
+
+
+def _bar_value(stats: dict, stage: str) -> float:
+    """Stage median; a peer timed only as a whole call shows as one 'total' bar."""
+    if stage == "total":
+        return 0.0 if any(s in stats for s in STAGES) else stats["total"]["median_ms"]
+    return stats[stage]["median_ms"] if stage in stats else 0.0
+
+
+def _save(figure, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+    plt.close(figure)
