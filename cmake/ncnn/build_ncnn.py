@@ -212,14 +212,19 @@ def main(argv: list[str] | None = None) -> int:
     target = "cross" if toolchain else platform.machine()
     prefix = args.cache_root / f"ncnn-{NCNN_DATE}-{target}-{args.variant}-{cache_key(options, toolchain)}"
 
-    args.cache_root.mkdir(parents=True, exist_ok=True)
-    # One build at a time per cache: a parallel install waits, then reuses it.
-    with (args.cache_root / ".ncnn.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (prefix / "lib" / "cmake" / "ncnn" / "ncnnConfig.cmake").exists():
-            build(fetch_sdist(args.cache_root), prefix, options, args.jobs)
-        else:
-            log(f"reusing cached build {prefix}")
+    config = prefix / "lib" / "cmake" / "ncnn" / "ncnnConfig.cmake"
+    if not config.exists():
+        args.cache_root.mkdir(parents=True, exist_ok=True)
+        # One build per prefix at a time: a parallel install of the same variant
+        # waits, then reuses it; other variants are not held up.
+        with (args.cache_root / f".{prefix.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not config.exists():
+                with (args.cache_root / ".sdist.lock").open("w") as sdist_lock:
+                    fcntl.flock(sdist_lock, fcntl.LOCK_EX)
+                    sdist = fetch_sdist(args.cache_root)
+                build(sdist, prefix, options, args.jobs)
+    log(f"using {prefix}")
     print(prefix)
     return 0
 
