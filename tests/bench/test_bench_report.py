@@ -1,0 +1,99 @@
+"""`mosface bench` pieces that need no conversion: engines on a generated model, report, sizes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mosface
+from bench.readme_table import BEGIN, END, replace_table
+from mosface.benchmark.authors_numpy import reference_postprocess
+from mosface.benchmark.cli import parse_size, time_engine
+from mosface.benchmark.engines import MosfaceEngine, NcnnWheelEngine
+from mosface.benchmark.models import benchmark_image, read_blobs
+from mosface.benchmark.report import markdown_table, plot_results, write_json
+from tests import tiny_model
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bench") / "model"
+    tiny_model.write_model(folder, seed=4)
+    return folder
+
+
+def test_ncnn_wheel_engine_gives_the_runtimes_answer(model: Path) -> None:
+    pytest.importorskip("ncnn")
+    image = benchmark_image(64, 96)
+    engine = NcnnWheelEngine(model, threads=1, blobs=read_blobs(model))
+    infer, _ = engine.infer(image)
+    outputs = infer()
+    expected = mosface.Detector(model, input_height=64, input_width=96).detect(image)
+    got = reference_postprocess(*outputs, height=64, width=96)
+    # Two builds of ncnn (the PyPI wheel and ours) on the same graph: float32 sums
+    # in a different order move pixels by far less than 1e-3.
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-3, rtol=0)
+
+
+def test_time_engine_reports_median_and_p90_per_stage(model: Path) -> None:
+    engine = MosfaceEngine(model, threads=1, height=64, width=64)
+    stats = time_engine(engine, benchmark_image(64, 64), warmup=1, runs=5)
+    assert set(stats) == {"preprocess", "inference", "postprocess", "total"}
+    for value in stats.values():
+        assert 0 <= value["median_ms"] <= value["p90_ms"]
+
+
+def sample_report() -> dict:
+    stages = {stage: {"median_ms": 1.0 + i, "p90_ms": 2.0 + i}
+              for i, stage in enumerate(("preprocess", "inference", "postprocess", "total"))}
+    return {
+        "machine": {"cpu": "Test CPU", "cores": 2, "date": "2026-11-27", "mosface": "0.1.0"},
+        "weights": "seeded, untrained", "runs": 30, "warmup": 5,
+        "results": [
+            {"arch": "mos-s", "height": h, "width": w, "threads": 2, "engine": "mosface",
+             "gives": "boxes, landmarks, pose", "stages": stages} for h, w in ((240, 320), (480, 640))
+        ] + [{"arch": "peer", "height": 480, "width": 640, "threads": 1, "engine": "dlib HOG",
+              "gives": "boxes", "stages": {"total": {"median_ms": 9.0, "p90_ms": 9.5}}}],
+        "memory": [{"arch": "mos-s", "engine": "mosface", "peak_rss_mb": 41.5}],
+        "files": [{"arch": "mos-s", "file": "model.bin", "bytes": 1234567}],
+    }
+
+
+def test_markdown_table_lists_every_row_with_machine_and_settings() -> None:
+    table = markdown_table(sample_report())
+    assert "Test CPU, 2 cores; 2026-11-27" in table
+    assert "| mos-s | 640x480 | 2 | mosface | 1.00 | 2.00 | 3.00 | 4.00 | 5.00 |" in table
+    assert "| peer | 640x480 | 1 | dlib HOG | - | - | - | 9.00 | 9.50 | boxes |" in table
+    assert "| mos-s | mosface | 41.5 |" in table
+    assert "1,234,567" in table
+
+
+def test_json_and_plots_are_written(tmp_path: Path) -> None:
+    report = sample_report()
+    write_json(tmp_path / "bench.json", report)
+    assert json.loads((tmp_path / "bench.json").read_text()) == report
+    for path in plot_results(report, tmp_path):
+        assert path.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json", "bench_scaling.png", "bench_stages.png"]
+
+
+def test_readme_table_replaces_only_the_marked_block() -> None:
+    readme = f"intro\n{BEGIN}\nold table\n{END}\noutro\n"
+    assert replace_table(readme, "new") == f"intro\n{BEGIN}\nnew\n{END}\noutro\n"
+    with pytest.raises(ValueError, match="markers"):
+        replace_table("no markers", "new")
+
+
+@pytest.mark.parametrize("text", ["640", "640x", "x480", "axb", "16x16"])
+def test_bad_sizes_are_rejected(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="WIDTHxHEIGHT|at least"):
+        parse_size(text)
+
+
+def test_sizes_are_width_by_height() -> None:
+    assert parse_size("640x480") == (480, 640)
