@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the package
 
 import mosface  # noqa: E402
-
 from tests.reference import planted_outputs, reference_postprocess  # noqa: E402
 
 SIZES = [(640, 640), (720, 1280)]  # height, width

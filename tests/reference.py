@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from mosface.benchmark.authors_numpy import (
     MIN_SIZES,
     OUTPUT_COLUMNS,

@@ -12,10 +12,10 @@ import shutil
 import threading
 from pathlib import Path
 
-import mosface
 import numpy as np
 import pytest
 
+import mosface
 from tests import tiny_model
 from tests.reference import reference_postprocess
 

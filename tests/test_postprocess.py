@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import mosface
 import numpy as np
 import pytest
 
+import mosface
 from tests.reference import planted_outputs, reference_postprocess
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import mosface
 import numpy as np
 import pytest
 
+import mosface
 from tests.reference import reference_priors
 
 

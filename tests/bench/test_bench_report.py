@@ -91,7 +91,7 @@ def test_readme_table_replaces_only_the_marked_block() -> None:
 
 @pytest.mark.parametrize("text", ["640", "640x", "x480", "axb", "16x16"])
 def test_bad_sizes_are_rejected(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="WIDTHxHEIGHT|at least"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"WIDTHxHEIGHT|at least"):
         parse_size(text)
 
 

@@ -1,0 +1,233 @@
+"""Parity gates: torch (the unfolded source model) vs onnxruntime vs ncnn, raw and after post-processing.
+
+Raw gate: per output, max |other - torch| over all anchors and channels.
+  fp32 weights: <= 1e-3 (the logits are O(1..10); float32 reassociation
+  and the exact folds leave ~1e-4, see the manifest figures).
+  fp16 weights (--fp16): <= 1e-2 * max(1, max|torch|). Rounding a weight to
+  fp16 is a relative error up to 2**-11 ~ 4.9e-4; with ~50 layers in
+  series these errors add up like a random walk (x sqrt(50) ~ 7) to ~3.5e-3
+  relative, and 1e-2 keeps a ~3x margin while still catching a wrong weight
+  or layer, which is O(1) relative.
+Detection gate: ``mosface.postprocess`` on both sides must give the same
+  detections (greedy match by IoU): IoU >= 0.99, |score diff| <= 1e-3,
+  |angle diff| <= 0.5 degree. The confidence threshold is chosen from the
+  torch scores of each image: in the widest gap between the 20th and 200th
+  best anchor. An untrained model has near-uniform scores, so a fixed 0.5
+  would test nothing (or everything); a threshold inside a gap makes a few
+  dozen candidates pass NMS and keeps borderline anchors from flipping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+import mosface
+
+from .export import OUTPUT_NAMES
+from .runners import ncnn_net, ncnn_outputs, network_input, onnx_outputs, torch_outputs
+
+FP32_MAX_ABS = 1e-3
+FP16_REL = 1e-2
+MIN_IOU = 0.99
+MAX_SCORE_DIFF = 1e-3
+MAX_ANGLE_DIFF_DEG = 0.5
+CANDIDATE_RANKS = (20, 200)  # the threshold falls between these ranks of torch scores
+NMS_THRESHOLD = 0.4
+DETECTOR_SEED = 100  # apart from the per-size seeds 0, 1, ...
+SCORE, LANDMARKS, ANGLES = 4, slice(5, 15), slice(15, 18)  # (K, 18) columns
+
+
+@dataclass
+class ParityReport:
+    figures: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def text(self) -> str:
+        if self.passed:
+            return "all parity gates passed"
+        return "parity gates FAILED:\n" + "\n".join(f"  - {f}" for f in self.failures)
+
+
+def _figure(value: float) -> float:
+    """Three significant digits: readable, and stable across runs for byte-identical manifests."""
+    return float(f"{value:.3g}")
+
+
+def seeded_image(height: int, width: int, seed: int) -> np.ndarray:
+    """Uniform noise, uint8 BGR; the gates need reproducible, not natural, images."""
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def size_key(height: int, width: int) -> str:
+    return f"{width}x{height}"  # WIDTHxHEIGHT, as on the command line
+
+
+def conf_threshold_in_gap(cls_logits: np.ndarray) -> float:
+    """Midpoint of the widest score gap between ranks CANDIDATE_RANKS[0] and [1].
+
+    When every score in that range ties (a padded area gives many identical
+    anchors), the widest gap over all ranks is taken instead.
+    """
+    logits = cls_logits.astype(np.float64)
+    scores = np.sort(1.0 / (1.0 + np.exp(logits[:, 0] - logits[:, 1])))[::-1]
+    for low, high in (CANDIDATE_RANKS, (1, len(scores))):
+        high = min(high, len(scores) - 1)
+        gaps = scores[low - 1 : high - 1] - scores[low:high]
+        if gaps.size and gaps.max() > 0:
+            k = low + int(np.argmax(gaps))
+            return float((scores[k - 1] + scores[k]) / 2)
+    raise ValueError("all anchors have the same score; the detection gate cannot pick a threshold")
+
+
+def detections(outputs: list[np.ndarray], *, height: int, width: int, conf: float) -> np.ndarray:
+    return mosface.postprocess(
+        *outputs, height=height, width=width, conf_threshold=conf, nms_threshold=NMS_THRESHOLD
+    )
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x1, y1 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
+    x2, y2 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-12)
+
+
+def compare_detections(
+    reference: np.ndarray, other: np.ndarray, where: str
+) -> tuple[dict, list[str]]:
+    """Greedy one-to-one match by IoU; figures and failure lines naming ``where``."""
+    figures: dict[str, Any] = {"count": len(other), "reference_count": len(reference)}
+    if len(reference) != len(other):
+        return figures, [f"{where}: {len(other)} detections vs {len(reference)} from torch"]
+    if len(reference) == 0:
+        return figures, [f"{where}: no detections at all, the gate tested nothing"]
+    free = np.ones(len(other), dtype=bool)
+    ious, scores, angles, landmarks = [], [], [], []
+    for row in reference:
+        overlap = np.where(free, _iou(row, other), -1.0)
+        j = int(np.argmax(overlap))
+        free[j] = False
+        ious.append(overlap[j])
+        scores.append(abs(row[SCORE] - other[j, SCORE]))
+        angles.append(np.abs(row[ANGLES] - other[j, ANGLES]).max())
+        landmarks.append(np.abs(row[LANDMARKS] - other[j, LANDMARKS]).max())
+    figures.update(
+        min_iou=_figure(min(ious)),
+        max_score_diff=_figure(max(scores)),
+        max_angle_diff_deg=_figure(max(angles)),
+        max_landmark_diff_px=_figure(max(landmarks)),
+    )
+    failures = []
+    if min(ious) < MIN_IOU:
+        failures.append(f"{where}: box IoU {min(ious):.4f} < {MIN_IOU}")
+    if max(scores) > MAX_SCORE_DIFF:
+        failures.append(f"{where}: score differs by {max(scores):.2e} > {MAX_SCORE_DIFF}")
+    if max(angles) > MAX_ANGLE_DIFF_DEG:
+        failures.append(f"{where}: angle differs by {max(angles):.3f} deg > {MAX_ANGLE_DIFF_DEG}")
+    return figures, failures
+
+
+def _raw_gate(
+    reference: list[np.ndarray], other: list[np.ndarray], where: str, *, fp16: bool
+) -> tuple[dict, list[str]]:
+    figures, failures = {}, []
+    for name, ref, out in zip(OUTPUT_NAMES, reference, other):
+        if out.shape != ref.shape:
+            figures[name] = None
+            failures.append(f"{where}, output {name}: shape {out.shape} vs torch {ref.shape}")
+            continue
+        diff = float(np.abs(out - ref).max())
+        limit = FP16_REL * max(1.0, float(np.abs(ref).max())) if fp16 else FP32_MAX_ABS
+        figures[name] = _figure(diff)
+        if not diff <= limit:  # also catches NaN
+            failures.append(f"{where}, output {name}: max |diff| {diff:.3e} > {limit:.3e}")
+    return figures, failures
+
+
+def verify(
+    reference: nn.Module,
+    folder: str | Path,
+    *,
+    sizes: list[tuple[int, int]],
+    onnx_file: str | Path | None = None,
+    fp16: bool = False,
+    detector_image: tuple[int, int] | None = None,
+) -> ParityReport:
+    """Run every gate on ``folder`` (model.param/.bin, manifest.json for the Detector).
+
+    ``sizes``: (height, width) network inputs for the raw and detection gates
+    (onnxruntime too when ``onnx_file`` is given). ``detector_image``: (height,
+    width) of an image run end to end through ``mosface.Detector``, compared
+    with torch on the same padded input; None skips it.
+    """
+    folder = Path(folder)
+    report = ParityReport(
+        figures={
+            "tolerances": {
+                "raw_max_abs": f"<= {FP16_REL} * max(1, max|torch|)" if fp16 else FP32_MAX_ABS,
+                "min_iou": MIN_IOU,
+                "max_score_diff": MAX_SCORE_DIFF,
+                "max_angle_diff_deg": MAX_ANGLE_DIFF_DEG,
+            },
+            "sizes": {},
+        }
+    )
+    net = ncnn_net(folder / "model.param", folder / "model.bin")
+    for seed, (height, width) in enumerate(sizes):
+        key = size_key(height, width)
+        x = network_input(seeded_image(height, width, seed), height=height, width=width)
+        expected = torch_outputs(reference, x)
+        conf = conf_threshold_in_gap(expected[1])
+        reference_dets = detections(expected, height=height, width=width, conf=conf)
+        entry: dict[str, Any] = {"conf_threshold": _figure(conf)}
+        runs = {"ncnn": ncnn_outputs(net, x)}
+        if onnx_file is not None:
+            runs["onnxruntime"] = onnx_outputs(onnx_file, x)
+        for runtime, outputs in runs.items():
+            where = f"{runtime} at {key}"
+            raw, raw_failures = _raw_gate(expected, outputs, where, fp16=fp16)
+            entry[runtime] = {"max_abs_diff": raw}
+            report.failures += raw_failures
+            if raw_failures:
+                continue
+            dets = detections(outputs, height=height, width=width, conf=conf)
+            entry[runtime]["detections"], det_failures = compare_detections(
+                reference_dets, dets, f"{where} (detections)"
+            )
+            report.failures += det_failures
+        report.figures["sizes"][key] = entry
+    if detector_image is not None:
+        report.figures["detector"], failures = _detector_gate(reference, folder, detector_image)
+        report.failures += failures
+    return report
+
+
+def _detector_gate(
+    reference: nn.Module, folder: Path, image_size: tuple[int, int]
+) -> tuple[dict, list[str]]:
+    """mosface.Detector end to end on an image it needs no resize for (padding only)."""
+    detector = mosface.Detector(folder, num_threads=2)
+    height, width = image_size
+    net_h, net_w = detector.network_input_size(height=height, width=width)
+    image = seeded_image(height, width, seed=DETECTOR_SEED)
+    expected = torch_outputs(reference, network_input(image, height=net_h, width=net_w))
+    conf = conf_threshold_in_gap(expected[1])
+    reference_dets = detections(expected, height=net_h, width=net_w, conf=conf)
+    detector.conf_threshold = conf
+    where = f"mosface.Detector, image {size_key(height, width)} in {size_key(net_h, net_w)}"
+    figures, failures = compare_detections(reference_dets, detector.detect(image), where)
+    figures.update(
+        image=size_key(height, width), network=size_key(net_h, net_w), conf_threshold=_figure(conf)
+    )
+    return figures, failures

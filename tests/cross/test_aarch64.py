@@ -1,0 +1,179 @@
+"""The aarch64 (RK3399) cross build, checked under qemu-user.
+
+- The toolchain file builds any CMake project for ARMv8.0 and ctest runs it
+  through qemu (needs g++-aarch64-linux-gnu and qemu-user-static; skipped
+  without them).
+- mosface-bench and the aarch64 wheel built by scripts/cross_aarch64.sh give
+  the same detections as the x86_64 build (skipped until that script has run:
+  the ncnn cross build takes minutes, which the main suite does not spend).
+- mosface-bench's command line on this machine (builds build/x86_64-bench from
+  the cached host ncnn, about a minute on 2 cores the first time).
+
+Nothing here times anything: under qemu there is no latency worth a number.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLCHAIN = ROOT / "cmake" / "toolchains" / "aarch64-linux-gnu.cmake"
+CROSS_BENCH = ROOT / "build" / "aarch64" / "cpp" / "mosface-bench"
+HOST_BUILD = ROOT / "build" / "x86_64-bench"
+HOST_BENCH = HOST_BUILD / "cpp" / "mosface-bench"
+SYSROOT = ROOT / "build" / "aarch64-sysroot"
+SYSROOT_MOSFACE = SYSROOT / "usr" / "local" / "lib" / "python3.11" / "dist-packages" / "mosface"
+QEMU = ["qemu-aarch64-static", "-cpu", "cortex-a72"]
+RUN_SCRIPT_FIRST = "run scripts/cross_aarch64.sh first (cross builds take minutes)"
+
+needs_cross_tools = pytest.mark.skipif(
+    shutil.which("aarch64-linux-gnu-g++") is None or shutil.which("qemu-aarch64-static") is None
+    or shutil.which("cmake") is None,
+    reason="needs g++-aarch64-linux-gnu, qemu-user-static and cmake (apt-get install them)",
+)
+
+
+def load_check_module():
+    """scripts/cross_aarch64_check.py: fixture writer and detection comparison (tolerances live there)."""
+    spec = importlib.util.spec_from_file_location("cross_aarch64_check", ROOT / "scripts" / "cross_aarch64_check.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(command: list[str | Path], **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
+
+
+def check(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, f"{' '.join(result.args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+@needs_cross_tools
+def test_toolchain_builds_an_armv8_0_program_that_ctest_runs_under_qemu(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    # The program fails (exit 1) unless it was compiled for aarch64 with NEON and
+    # without the ARMv8.2 fp16 arithmetic the RK3399 lacks.
+    (source / "probe.cpp").write_text(
+        "#include <cstdio>\n"
+        "int main() {\n"
+        "#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)\n"
+        "    std::puts(\"armv8.0-a neon\");\n"
+        "    return 0;\n"
+        "#else\n"
+        "    return 1;\n"
+        "#endif\n"
+        "}\n"
+    )
+    (source / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\n"
+        "project(probe CXX)\n"
+        "enable_testing()\n"
+        "add_executable(probe probe.cpp)\n"
+        "add_test(NAME probe COMMAND probe)\n"
+        "set_tests_properties(probe PROPERTIES PASS_REGULAR_EXPRESSION \"armv8.0-a neon\")\n"
+    )
+    build = tmp_path / "build"
+    check(run(["cmake", "-S", source, "-B", build, f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}"]))
+    check(run(["cmake", "--build", build]))
+    elf = (build / "probe").read_bytes()[:20]
+    assert elf[:4] == b"\x7fELF"
+    assert int.from_bytes(elf[18:20], "little") == 183, "not an aarch64 executable (ELF e_machine EM_AARCH64 = 183)"
+    result = run(["ctest", "--output-on-failure"], cwd=build)
+    check(result)
+    assert "100% tests passed" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def host_bench() -> Path:
+    """build/x86_64-bench/cpp/mosface-bench, configured and built if needed (host ncnn from the cache)."""
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    if not (HOST_BUILD / "CMakeCache.txt").exists():
+        check(run(["cmake", "-S", ROOT, "-B", HOST_BUILD, *generator, "-DMOSFACE_BUILD_BENCH=ON",
+                   "-DMOSFACE_BUILD_PYTHON=OFF", "-DMOSFACE_INSTALL_SDK=OFF", "-DCMAKE_BUILD_TYPE=Release"]))
+    check(run(["cmake", "--build", HOST_BUILD, "--target", "mosface-bench", "-j2"]))
+    return HOST_BENCH
+
+
+@pytest.fixture(scope="module")
+def fixture_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cross-fixture")
+    load_check_module().write_fixture(folder)
+    return folder
+
+
+def bench_detections(command_prefix: list[str], bench: Path, fixture: Path, out: Path, *extra: str) -> None:
+    check_module = load_check_module()
+    result = run([*command_prefix, bench, fixture / "tiny", "--image", fixture / "image.ppm",
+                  "--conf-threshold", str(check_module.CONF_THRESHOLD),
+                  "--nms-threshold", str(check_module.NMS_THRESHOLD),
+                  "--iterations", "2", "--warmup", "0", "--detections", out, *extra])
+    check(result)
+
+
+def test_mosface_bench_reports_stages_and_json(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    json_path = tmp_path / "bench.json"
+    result = run([host_bench, fixture_folder / "tiny", "--size", "96x80", "--iterations", "3",
+                  "--warmup", "1", "--json", json_path])
+    check(result)
+    for stage in ("preprocess", "inference", "postprocess", "total"):
+        assert stage in result.stdout
+    summary = json.loads(json_path.read_text())
+    assert summary == json.loads(result.stdout.strip().splitlines()[-1])  # the last stdout line is the same JSON
+    assert (summary["width"], summary["height"], summary["iterations"], summary["warmup"]) == (96, 80, 3, 1)
+    for stage in ("preprocess", "inference", "postprocess", "total"):
+        assert 0 <= summary[f"{stage}_median_ms"] <= summary[f"{stage}_p90_ms"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "message"),
+    [
+        ([], 2, "MODEL is missing"),
+        (["{model}", "--size", "640"], 2, "WIDTHxHEIGHT"),
+        (["{model}", "--threads", "-1"], 2, "--threads expects an integer >= 0"),
+        (["{model}", "--powersave", "medium"], 2, "all, little or big"),
+        (["{model}", "--frobnicate"], 2, "unknown option --frobnicate"),
+        (["/nonexistent/model"], 1, "model not found"),
+        (["{model}", "--image", "/nonexistent.ppm"], 1, "image not found"),
+        (["{model}", "--image", "{model}/manifest.json"], 1, "not a binary PPM"),
+    ],
+)
+def test_mosface_bench_errors_are_clear(host_bench: Path, fixture_folder: Path, arguments: list[str],
+                                        status: int, message: str) -> None:
+    model = str(fixture_folder / "tiny")
+    result = run([host_bench, *(argument.format(model=model) for argument in arguments)])
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+
+
+@needs_cross_tools
+@pytest.mark.skipif(not CROSS_BENCH.exists(), reason=f"no build/aarch64 mosface-bench: {RUN_SCRIPT_FIRST}")
+def test_mosface_bench_under_qemu_matches_x86(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    bench_detections([], host_bench, fixture_folder, tmp_path / "x86_64.txt")
+    # No -L: the aarch64 binary is static.
+    bench_detections(QEMU, CROSS_BENCH, fixture_folder, tmp_path / "aarch64.txt", "--threads", "2")
+    check_module = load_check_module()
+    assert check_module.compare(tmp_path / "x86_64.txt", tmp_path / "aarch64.txt") == 0
+
+
+@needs_cross_tools
+@pytest.mark.skipif(not SYSROOT_MOSFACE.exists(), reason=f"no aarch64 wheel in build/aarch64-sysroot: {RUN_SCRIPT_FIRST}")
+def test_aarch64_wheel_detects_like_x86_under_qemu(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    bench_detections([], host_bench, fixture_folder, tmp_path / "x86_64.txt")
+    result = run([*QEMU, "-L", SYSROOT, SYSROOT / "usr" / "bin" / "python3.11",
+                  ROOT / "scripts" / "cross_aarch64_check.py", "detect",
+                  fixture_folder / "tiny", fixture_folder / "image.ppm", tmp_path / "wheel.txt"])
+    check(result)
+    assert "dist-packages/mosface" in result.stdout  # the installed wheel, not the source tree
+    assert load_check_module().compare(tmp_path / "x86_64.txt", tmp_path / "wheel.txt") == 0

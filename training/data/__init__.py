@@ -1,0 +1,1 @@
+"""Datasets, augmentation and feedback sampling for MOS training."""
