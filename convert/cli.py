@@ -15,25 +15,13 @@ import argparse
 import sys
 import time
 
+from ..sizes import parse_size
 from .errors import ConversionError, ParityError
 from .pipeline import check, convert
 from .source import load_source
 
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``WIDTHxHEIGHT`` -> (height, width)."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 640x480, got {text!r}"
-        ) from None
-    if width < 32 or height < 32:
-        raise argparse.ArgumentTypeError(f"input size must be at least 32x32, got {text!r}")
-    return height, width
 
 
 def build_parser() -> argparse.ArgumentParser:

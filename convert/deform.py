@@ -15,10 +15,9 @@ is torchvision's, so offsets and masks pass through unchanged.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..training.models.dcn import TAPS, ModulatedDeformConv2d
+from ..training.models.dcn import ModulatedDeformConv2d, deform_conv2d, split_offset_mask
 
 OP_SCHEMA = (
     "deform_conv2d(Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, "
@@ -36,19 +35,7 @@ def _deform_conv2d_cpu(
     bias: torch.Tensor,
     *_geometry: int | bool,  # always 3x3, stride 1, pad 1, dilation 1, one group (MOS)
 ) -> torch.Tensor:
-    """Bilinear sampling (zeros outside) of the 9 taps, masked, then one 1x1 conv."""
-    _, _, h, w = x.shape
-    ys = torch.arange(h, dtype=x.dtype).view(1, h, 1)
-    xs = torch.arange(w, dtype=x.dtype).view(1, 1, w)
-    columns = []
-    for k in range(TAPS):
-        py = ys + (k // 3 - 1) + offset[:, 2 * k]
-        px = xs + (k % 3 - 1) + offset[:, 2 * k + 1]
-        grid = torch.stack(((2 * px + 1) / w - 1, (2 * py + 1) / h - 1), dim=-1)
-        sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        columns.append(sampled * mask[:, k : k + 1])
-    flat = weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1, 1, 1)
-    return F.conv2d(torch.cat(columns, dim=1), flat, bias)
+    return deform_conv2d(x, weight, offset, mask, bias)
 
 
 def ensure_deform_op() -> None:
@@ -90,6 +77,5 @@ class DeployDeformConv(nn.Module):
         self.deform = DeformConv2d(weight, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        om = self.conv_offset_mask(x)
-        offset = torch.cat((om[:, :TAPS], om[:, TAPS : 2 * TAPS]), dim=1)
-        return self.deform(x, offset, torch.sigmoid(om[:, 2 * TAPS :]))
+        offset, mask = split_offset_mask(self.conv_offset_mask(x))
+        return self.deform(x, offset, mask)

@@ -22,6 +22,8 @@ from .export import OPSET, export_onnx, simplify, trace_torchscript
 from .fold import fold_linear_heads
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
 from .ncnn_files import inspect_param, to_ncnn
+from .shuffle import use_fusable_shuffle
+from .shuffle import use_fusable_shuffle
 from .source import Source, load_source
 from .verify import ParityReport, size_key, verify
 
@@ -72,9 +74,10 @@ def _build(
     fold: bool,
 ) -> dict[str, Any]:
     """Write model.param/.bin (and model.onnx) into staging; return the conversion record."""
-    deploy = _deploy_model(source, fold)
     dcn = bool(source.provenance["dcn"])
-    if dynamic or dcn:
+    torchscript = dynamic or dcn
+    deploy = use_fusable_shuffle(_deploy_model(source, fold), torchscript=torchscript)
+    if torchscript:
         shapes = [(height, width), _second_shape(height, width)] if dynamic else [(height, width)]
         route = "torchscript -> pnnx"
         model_file = trace_torchscript(deploy, work / "model.pt", height=height, width=width)

@@ -163,7 +163,8 @@ class PyDetector {
 public:
     PyDetector(const py::object& model, const py::object& bin_path, float conf_threshold,
                float nms_threshold, int top_k, int keep_top_k, const std::optional<int>& num_threads,
-               const py::handle& powersave, bool fp16, bool light_mode, const std::optional<int>& input_height,
+               const py::handle& powersave, bool fp16, bool light_mode, bool memory_pool,
+               const std::optional<int>& input_height,
                const std::optional<int>& input_width) {
         mosface::DetectorOptions options;
         options.postprocess = {conf_threshold, nms_threshold, top_k, keep_top_k};
@@ -175,6 +176,7 @@ public:
         options.powersave = parse_powersave(powersave);
         options.fp16 = fp16;
         options.light_mode = light_mode;
+        options.memory_pool = memory_pool;
         if (input_height.has_value() != input_width.has_value()) {
             throw py::value_error("give both input_height and input_width, or neither");
         }
@@ -256,12 +258,12 @@ PYBIND11_MODULE(_core, m) {
 
     py::class_<PyDetector>(m, "Detector")
         .def(py::init<const py::object&, const py::object&, float, float, int, int,
-                      const std::optional<int>&, const py::handle&, bool, bool, const std::optional<int>&,
+                      const std::optional<int>&, const py::handle&, bool, bool, bool, const std::optional<int>&,
                       const std::optional<int>&>(),
              py::arg("model"), py::arg("bin_path") = py::none(), py::kw_only(), py::arg("conf_threshold") = 0.5f,
              py::arg("nms_threshold") = 0.4f, py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
              py::arg("num_threads") = py::none(), py::arg("powersave") = "all", py::arg("fp16") = false,
-             py::arg("light_mode") = true, py::arg("input_height") = py::none(),
+             py::arg("light_mode") = true, py::arg("memory_pool") = true, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
         .def("detect", &PyDetector::detect, py::arg("image"),
              "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.")
@@ -290,6 +292,7 @@ PYBIND11_MODULE(_core, m) {
             [](PyDetector& d, const py::handle& v) { d.core().set_powersave(parse_powersave(v)); })
         .def_property_readonly("fp16", [](const PyDetector& d) { return d.core().options().fp16; })
         .def_property_readonly("light_mode", [](const PyDetector& d) { return d.core().options().light_mode; })
+        .def_property_readonly("memory_pool", [](const PyDetector& d) { return d.core().options().memory_pool; })
         .def_property_readonly("input_height", [](const PyDetector& d) { return d.core().options().input_height; })
         .def_property_readonly("input_width", [](const PyDetector& d) { return d.core().options().input_width; })
         .def_property_readonly("architecture", [](const PyDetector& d) { return d.core().manifest().architecture; })

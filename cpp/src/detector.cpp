@@ -256,6 +256,7 @@ private:
         }
         net_.opt.use_vulkan_compute = false;
         net_.opt.lightmode = options_.light_mode;
+        net_.opt.use_local_pool_allocator = options_.memory_pool;
         net_.opt.num_threads = options_.num_threads > 0 ? options_.num_threads : ncnn::get_physical_big_cpu_count();
         options_.num_threads = net_.opt.num_threads;
         net_.opt.use_fp16_packed = options_.fp16;

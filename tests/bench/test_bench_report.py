@@ -12,10 +12,11 @@ import pytest
 import mosface
 from bench.readme_table import BEGIN, END, replace_table
 from mosface.benchmark.authors_numpy import reference_postprocess
-from mosface.benchmark.cli import parse_size, time_engine
+from mosface.benchmark.cli import time_engine
 from mosface.benchmark.engines import MosfaceEngine, NcnnWheelEngine
 from mosface.benchmark.models import benchmark_image, read_blobs
 from mosface.benchmark.report import markdown_table, plot_results, write_json
+from mosface.sizes import parse_size
 from tests import tiny_model
 
 

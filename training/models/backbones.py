@@ -34,6 +34,23 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.reshape(b, c, h, w)
 
 
+class ChannelShuffle(nn.Module):
+    """``channel_shuffle`` as a module, so a converter can swap it for a form its tool fuses.
+
+    mosface.convert replaces it by ``torch.nn.ChannelShuffle`` (TorchScript
+    route) or the 5-D view pattern (ONNX route): pnnx turns both into one
+    ncnn ``ShuffleChannel`` layer, where the reshape/transpose form here
+    becomes several layers, some of them slow in dynamic-size graphs.
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return channel_shuffle(x, self.groups)
+
+
 class ShuffleUnit(nn.Module):
     """ShuffleNetV2 unit (torchvision ``InvertedResidual``)."""
 
@@ -61,6 +78,7 @@ class ShuffleUnit(nn.Module):
             nn.BatchNorm2d(half),
             nn.ReLU(inplace=True),
         )
+        self.shuffle = ChannelShuffle(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride == 1:
@@ -68,7 +86,7 @@ class ShuffleUnit(nn.Module):
             out = torch.cat((x1, self.branch2(x2)), dim=1)
         else:
             out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        return channel_shuffle(out, 2)
+        return self.shuffle(out)
 
 
 class ShuffleNetV2(nn.Module):

@@ -39,26 +39,36 @@ class ModulatedDeformConv2d(nn.Module):
         nn.init.zeros_(self.conv_offset_mask.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, _, h, w = x.shape
-        om = self.conv_offset_mask(x)
-        offset = torch.cat((om[:, :TAPS], om[:, TAPS : 2 * TAPS]), dim=1)  # (B, 18, H, W)
-        mask = torch.sigmoid(om[:, 2 * TAPS :])  # (B, 9, H, W)
-        ys = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
-        xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
-        samples = []
-        for k in range(TAPS):
-            dy, dx = k // 3 - 1, k % 3 - 1
-            py = ys + dy + offset[:, 2 * k]  # (B, H, W) sampling rows in pixels
-            px = xs + dx + offset[:, 2 * k + 1]
-            # align_corners=False: pixel p sits at normalised (2p + 1) / size - 1.
-            grid = torch.stack(((2 * px + 1) / w - 1, (2 * py + 1) / h - 1), dim=-1)  # (B, H, W, 2)
-            sampled = F.grid_sample(
-                x, grid, mode="bilinear", padding_mode="zeros", align_corners=False
-            )
-            samples.append(sampled * mask[:, k : k + 1])
-        # One 1x1 conv over the 9 stacked taps equals the 3x3 conv over them.
-        columns = torch.cat(samples, dim=1)  # (B, 9*in, H, W), tap-major
-        weight = self.weight.permute(0, 2, 3, 1).reshape(
-            self.out_channels, TAPS * self.in_channels, 1, 1
-        )
-        return F.conv2d(columns, weight, self.bias)
+        offset, mask = split_offset_mask(self.conv_offset_mask(x))
+        return deform_conv2d(x, self.weight, offset, mask, self.bias)
+
+
+def split_offset_mask(om: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 27 channels of ``conv_offset_mask`` -> offsets (B, 18, H, W) and masks (B, 9, H, W)."""
+    offset = torch.cat((om[:, :TAPS], om[:, TAPS : 2 * TAPS]), dim=1)
+    return offset, torch.sigmoid(om[:, 2 * TAPS :])
+
+
+def deform_conv2d(
+    x: torch.Tensor, weight: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """DCNv2 3x3, stride 1, pad 1: bilinear samples of the 9 taps (zeros outside), masked, convolved.
+
+    ``offset`` holds 9 (dy, dx) pairs in pixels, tap-major (torchvision's layout).
+    """
+    _, _, h, w = x.shape
+    ys = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
+    xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
+    samples = []
+    for k in range(TAPS):
+        dy, dx = k // 3 - 1, k % 3 - 1
+        py = ys + dy + offset[:, 2 * k]  # (B, H, W) sampling rows in pixels
+        px = xs + dx + offset[:, 2 * k + 1]
+        # align_corners=False: pixel p sits at normalised (2p + 1) / size - 1.
+        grid = torch.stack(((2 * px + 1) / w - 1, (2 * py + 1) / h - 1), dim=-1)  # (B, H, W, 2)
+        sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        samples.append(sampled * mask[:, k : k + 1])
+    # One 1x1 conv over the 9 stacked taps equals the 3x3 conv over them.
+    columns = torch.cat(samples, dim=1)  # (B, 9*in, H, W), tap-major
+    flat = weight.permute(0, 2, 3, 1).reshape(weight.shape[0], TAPS * weight.shape[1], 1, 1)
+    return F.conv2d(columns, flat, bias)

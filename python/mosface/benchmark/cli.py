@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..sizes import parse_size
 from .memory import measure
 from .models import BenchModel, benchmark_image, prepare
 from .report import plot_results, print_table, write_json
@@ -26,17 +27,6 @@ FULL_SIZES = ["320x240", "640x480", "640x640", "1280x720"]
 FULL_ARCHS = ["mos-s", "mos-m", "mos-tiny"]
 ENGINES = ["mosface", "ncnn-wheel", "onnxruntime", "torch"]
 PEERS = ["yuface", "dlib-hog"]
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'WIDTHxHEIGHT' -> (height, width)."""
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 640x480, got {text!r}") from None
-    if width < 32 or height < 32:
-        raise argparse.ArgumentTypeError(f"size must be at least 32x32, got {text!r}")
-    return height, width
 
 
 def machine_info() -> dict:
@@ -117,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
     if not args.no_memory:
         height, width = sizes[0]
         for arch in tqdm(archs, desc="peak memory", unit="model"):
-            for engine_name in args.engines:
+            for engine_name in [*args.engines, *(["mosface-no-pool"] if "mosface" in args.engines else [])]:
                 folder = models[arch].checkpoint.parent
                 memory.append({"arch": arch, "engine": engine_name, "height": height, "width": width,
                                "peak_rss_mb": measure(engine_name, folder, height, width)})

@@ -38,11 +38,12 @@ class Engine:
 class MosfaceEngine(Engine):
     gives = "boxes, landmarks, pose"
 
-    def __init__(self, model_dir: Path, threads: int, height: int, width: int) -> None:
+    def __init__(self, model_dir: Path, threads: int, height: int, width: int, *, memory_pool: bool = True) -> None:
         import mosface
 
-        self.name = "mosface"
-        self.detector = mosface.Detector(model_dir, num_threads=threads, input_height=height, input_width=width)
+        self.name = "mosface" if memory_pool else "mosface (memory_pool=False)"
+        self.detector = mosface.Detector(model_dir, num_threads=threads, input_height=height, input_width=width,
+                                         memory_pool=memory_pool)
 
     def run(self, image: np.ndarray) -> Stages:
         _, stages = self.detector.detect_timed(image)

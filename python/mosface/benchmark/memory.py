@@ -36,8 +36,8 @@ def _main(engine: str, folder: str, height: str, width: str) -> None:
 
     model_folder = Path(folder)
     image = benchmark_image(int(height), int(width))
-    if engine == "mosface":
-        runner = MosfaceEngine(model_folder / "ncnn", 1, int(height), int(width))
+    if engine in ("mosface", "mosface-no-pool"):
+        runner = MosfaceEngine(model_folder / "ncnn", 1, int(height), int(width), memory_pool=engine == "mosface")
     elif engine == "ncnn-wheel":
         runner = NcnnWheelEngine(model_folder / "ncnn", 1, read_blobs(model_folder / "ncnn"))
     elif engine == "onnxruntime":

@@ -83,13 +83,26 @@ def _export_dynamic_onnx(checkpoint: Path, path: Path) -> None:
                       dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
+def _code_fingerprint() -> str:
+    """Hash of the model and converter sources: a changed converter never reuses an old cache."""
+    import hashlib
+
+    import mosface
+
+    package = Path(mosface.__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted([*package.glob("convert/*.py"), *package.glob("training/models/*.py")]):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> BenchModel:
     """Checkpoint, dynamic ncnn conversion and dynamic ONNX for `arch`, from cache when present."""
     from mosface.convert.cli import main as convert_main
     from mosface.training.checkpoint import model_payload, save_checkpoint
 
     tag = "trained" if checkpoint else f"seed{SEED}"
-    folder = cache_root / f"{arch}-{tag}-v{__version__}"
+    folder = cache_root / f"{arch}-{tag}-v{__version__}-{_code_fingerprint()}"
     model = BenchModel(arch, folder / "checkpoint.pt", folder / "ncnn", folder / "model.onnx", checkpoint is not None)
     if model.checkpoint.exists() and (model.ncnn_dir / "manifest.json").exists() and model.onnx_path.exists():
         return model
