@@ -4,6 +4,12 @@ Prints a summary table (and, with --per-layer, each layer of one model),
 writes ``bench/results/macs.json`` with per-layer counts and a PNG bar chart.
 Counting rules: ``mosface.training.complexity``. Sizes are WIDTHxHEIGHT.
 
+The RK3399 column is an ESTIMATE, not a measurement: MACs scaled by ncnn's
+own RK3399 figure for shufflenet_v2 (146 M multiply-adds at 224x224, 25.55 ms
+on the two Cortex-A72 cores, ncnn's benchmark table), i.e. it assumes MOS runs
+at shufflenet_v2's MACs per millisecond. Depthwise-heavy and memory-bound
+layers make real numbers differ; measure with bench/arm/run_on_board.sh.
+
     python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results]
 """
 
@@ -14,6 +20,8 @@ import json
 import platform
 from pathlib import Path
 
+from mosface.atomic import write_atomically
+from mosface.sizes import parse_size
 from mosface.training import build_model
 from mosface.training.complexity import summarize
 
@@ -26,11 +34,13 @@ VARIANTS = (
     ("mos-tiny", False),
 )
 
+# ncnn's benchmark table, RK3399, 2 big cores: shufflenet_v2 (146 MFLOPs counted as multiply-adds).
+RK3399_REFERENCE = {"model": "shufflenet_v2", "macs": 146e6, "ms_2_big_cores": 25.55}
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'WIDTHxHEIGHT' -> (height, width)."""
-    width, height = (int(v) for v in text.lower().split("x"))
-    return height, width
+
+def rk3399_estimate_ms(macs: float) -> float:
+    """Latency on 2 Cortex-A72 cores scaled from the reference by MACs (an estimate)."""
+    return macs / RK3399_REFERENCE["macs"] * RK3399_REFERENCE["ms_2_big_cores"]
 
 
 def variant_name(arch: str, dcn: bool) -> str:
@@ -54,7 +64,7 @@ def plot(results: dict, path: Path) -> None:
     ax.set_title("MOS family: multiply-accumulates per image")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
 
 
@@ -75,12 +85,18 @@ def main() -> None:
             "dcn": dcn,
             "sizes": {s: summarize(model, *parse_size(s)) for s in SIZES},
         }
+        for summary in results[name]["sizes"].values():
+            summary["rk3399_estimate_ms"] = round(rk3399_estimate_ms(summary["macs"]), 1)
 
-    print(f"{'model':<14}{'params':>10}" + "".join(f"{'GMACs ' + s:>18}" for s in SIZES))
+    header = "".join(f"{'GMACs ' + s:>17}{'RK3399 est.':>13}" for s in SIZES)
+    print(f"{'model':<14}{'params':>10}{header}")
     for name, r in results.items():
         params = next(iter(r["sizes"].values()))["params"]
-        row = "".join(f"{r['sizes'][s]['macs'] / 1e9:>18.3f}" for s in SIZES)
+        row = "".join(
+            f"{r['sizes'][s]['macs'] / 1e9:>17.3f}{r['sizes'][s]['rk3399_estimate_ms']:>10.0f} ms" for s in SIZES
+        )
         print(f"{name:<14}{params / 1e6:>9.3f}M{row}")
+    print("RK3399 est.: MACs scaled from ncnn's shufflenet_v2 figure (2 x A72), an estimate, not a measurement")
 
     if args.per_layer:
         model_name, size = args.per_layer.split("@")
@@ -98,8 +114,10 @@ def main() -> None:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "counting": "training/complexity.py",
+        "rk3399_reference": RK3399_REFERENCE,
     }
-    (args.out / "macs.json").write_text(json.dumps({"meta": meta, "models": results}, indent=1))
+    payload = json.dumps({"meta": meta, "models": results}, indent=1)
+    write_atomically(args.out / "macs.json", lambda tmp: tmp.write_text(payload))
     plot(results, args.out / "macs.png")
     print(f"\nwrote {args.out / 'macs.json'} and {args.out / 'macs.png'}")
 

@@ -1,22 +1,22 @@
 """Benchmark: C++ ``mosface.postprocess`` against the numpy reference, side by side.
 
 Both run in one process on the same planted head outputs (see
-``tests/reference.py``) at 640x640 and 1280x720 with 0, 10 and 100 faces.
+``tests/reference.py``) at 640x640 and 1280x720 with 0, 10 and 100 faces
+(``--faces`` for another sweep, e.g. ``--faces 0 50 100 200 300 400 500``).
 Each is warmed up, then timed call by call; the table gives median and p90.
-Results go to ``bench/results/postprocess.json`` and ``postprocess.png``.
+Results go to ``bench/results/postprocess.json``, ``postprocess.png`` and, for
+sweeps of more than two face counts, ``postprocess_scaling.png``.
 
-    python bench/postprocess.py [--seconds 1.0] [--out bench/results]
+    python bench/postprocess.py [--seconds 1.0] [--faces N ...] [--out bench/results]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,22 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the package
 
 import mosface  # noqa: E402
+from mosface.atomic import write_atomically  # noqa: E402
+from mosface.benchmark.report import cpu_model, write_json  # noqa: E402
 from tests.reference import planted_outputs, reference_postprocess  # noqa: E402
 
 SIZES = [(640, 640), (720, 1280)]  # height, width
 FACES = [0, 10, 100]
 SEED = 0
-
-
-def cpu_model() -> str:
-    """The CPU's model name as /proc/cpuinfo gives it, else platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def time_calls(call: Callable[[], object], seconds: float, min_reps: int) -> np.ndarray:
@@ -101,16 +92,6 @@ def run_case(height: int, width: int, n_faces: int, seconds: float) -> dict[str,
     }
 
 
-def write_json_atomically(path: Path, payload: dict[str, object]) -> None:
-    """Write to a temporary file beside ``path``, then rename over it, so a
-    reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
-    os.replace(f.name, path)
-
-
 def plot(cases: list[dict[str, object]], path: Path) -> None:
     """Bar chart of median times, log scale, C++ beside numpy for each case."""
     import matplotlib
@@ -133,20 +114,42 @@ def plot(cases: list[dict[str, object]], path: Path) -> None:
     ax.set_title("mosface.postprocess vs numpy reference")
     ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
-    os.replace(tmp, path)
+
+
+def plot_scaling(cases: list[dict[str, object]], path: Path) -> None:
+    """Median time against the number of planted faces, one line per size and side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for size in sorted({c["input"] for c in cases}):
+        rows = [c for c in cases if c["input"] == size]
+        faces = [c["faces"] for c in rows]
+        ax.plot(faces, [c["cpp_ms"]["median"] for c in rows], marker="o", label=f"C++ {size}")
+        ax.plot(faces, [c["numpy_ms"]["median"] for c in rows], marker="s", linestyle="--",
+                label=f"numpy {size}")
+    ax.set_yscale("log")
+    ax.set_xlabel("planted faces")
+    ax.set_ylabel("median time per image (ms)")
+    ax.set_title("post-processing against the number of faces")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    plt.close(fig)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="timing time per case and side")
+    parser.add_argument("--faces", type=int, nargs="+", default=FACES, help="planted face counts")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
 
-    cases = [run_case(h, w, n, args.seconds) for h, w in SIZES for n in FACES]
+    cases = [run_case(h, w, n, args.seconds) for h, w in SIZES for n in args.faces]
 
     header = f"{'input':>9} {'faces':>5} {'dets':>4} {'C++ med':>9} {'C++ p90':>9} {'numpy med':>10} {'numpy p90':>10} {'speedup':>8} agree"
     print(header)
@@ -179,8 +182,10 @@ def main() -> None:
         "targets": {"speedup_min": 150, "cpp_ms_640x640_max": 0.5},
         "cases": cases,
     }
-    write_json_atomically(args.out / "postprocess.json", payload)
+    write_json(args.out / "postprocess.json", payload)
     plot(cases, args.out / "postprocess.png")
+    if len(args.faces) > 2:
+        plot_scaling(cases, args.out / "postprocess_scaling.png")
     print(f"wrote {args.out / 'postprocess.json'} and {args.out / 'postprocess.png'}")
 
 

@@ -23,7 +23,6 @@ from .fold import fold_linear_heads
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
 from .ncnn_files import inspect_param, to_ncnn
 from .shuffle import use_fusable_shuffle
-from .shuffle import use_fusable_shuffle
 from .source import Source, load_source
 from .verify import ParityReport, size_key, verify
 

@@ -15,6 +15,10 @@ Detection gate: ``mosface.postprocess`` on both sides must give the same
   best anchor. An untrained model has near-uniform scores, so a fixed 0.5
   would test nothing (or everything); a threshold inside a gap makes a few
   dozen candidates pass NMS and keeps borderline anchors from flipping.
+  The NMS threshold is chosen the same way, in the widest gap of the
+  candidates' pairwise IoUs within [0.3, 0.5]: with hundreds of overlapping
+  candidates some pair can sit within 1e-4 of a fixed 0.4, and float-level
+  differences would then keep a different box on each side.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ MIN_IOU = 0.99
 MAX_SCORE_DIFF = 1e-3
 MAX_ANGLE_DIFF_DEG = 0.5
 CANDIDATE_RANKS = (20, 200)  # the threshold falls between these ranks of torch scores
-NMS_THRESHOLD = 0.4
+NMS_RANGE = (0.3, 0.5)  # the NMS threshold falls in the widest IoU gap inside this range
 DETECTOR_SEED = 100  # apart from the per-size seeds 0, 1, ...
 SCORE, LANDMARKS, ANGLES = 4, slice(5, 15), slice(15, 18)  # (K, 18) columns
 
@@ -88,10 +92,32 @@ def conf_threshold_in_gap(cls_logits: np.ndarray) -> float:
     raise ValueError("all anchors have the same score; the detection gate cannot pick a threshold")
 
 
-def detections(outputs: list[np.ndarray], *, height: int, width: int, conf: float) -> np.ndarray:
-    return mosface.postprocess(
-        *outputs, height=height, width=width, conf_threshold=conf, nms_threshold=NMS_THRESHOLD
-    )
+def nms_threshold_in_gap(candidates: np.ndarray) -> float:
+    """Midpoint of the widest gap of pairwise IoUs (+1 pixel convention, as NMS) inside NMS_RANGE."""
+    boxes = candidates[:, :4].astype(np.float64)
+    x1, y1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0]), np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x2, y2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2]), np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    inter = np.clip(x2 - x1 + 1, 0, None) * np.clip(y2 - y1 + 1, 0, None)
+    area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
+    iou = inter / (area[:, None] + area[None, :] - inter)
+    low, high = NMS_RANGE
+    values = np.unique(iou[np.triu_indices(len(boxes), k=1)])
+    edges = np.concatenate(([low], values[(values > low) & (values < high)], [high]))
+    k = int(np.argmax(np.diff(edges)))
+    return float((edges[k] + edges[k + 1]) / 2)
+
+
+def detections(
+    outputs: list[np.ndarray], *, height: int, width: int, conf: float, nms: float
+) -> np.ndarray:
+    return mosface.postprocess(*outputs, height=height, width=width, conf_threshold=conf, nms_threshold=nms)
+
+
+def gate_thresholds(expected: list[np.ndarray], *, height: int, width: int) -> tuple[float, float]:
+    """(conf, nms) thresholds for this image, each inside a gap of the torch outputs (see the docstring)."""
+    conf = conf_threshold_in_gap(expected[1])
+    candidates = detections(expected, height=height, width=width, conf=conf, nms=1.0)
+    return conf, nms_threshold_in_gap(candidates)
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -188,9 +214,9 @@ def verify(
         key = size_key(height, width)
         x = network_input(seeded_image(height, width, seed), height=height, width=width)
         expected = torch_outputs(reference, x)
-        conf = conf_threshold_in_gap(expected[1])
-        reference_dets = detections(expected, height=height, width=width, conf=conf)
-        entry: dict[str, Any] = {"conf_threshold": _figure(conf)}
+        conf, nms = gate_thresholds(expected, height=height, width=width)
+        reference_dets = detections(expected, height=height, width=width, conf=conf, nms=nms)
+        entry: dict[str, Any] = {"conf_threshold": _figure(conf), "nms_threshold": _figure(nms)}
         runs = {"ncnn": ncnn_outputs(net, x)}
         if onnx_file is not None:
             runs["onnxruntime"] = onnx_outputs(onnx_file, x)
@@ -201,7 +227,7 @@ def verify(
             report.failures += raw_failures
             if raw_failures:
                 continue
-            dets = detections(outputs, height=height, width=width, conf=conf)
+            dets = detections(outputs, height=height, width=width, conf=conf, nms=nms)
             entry[runtime]["detections"], det_failures = compare_detections(
                 reference_dets, dets, f"{where} (detections)"
             )
@@ -222,12 +248,16 @@ def _detector_gate(
     net_h, net_w = detector.network_input_size(height=height, width=width)
     image = seeded_image(height, width, seed=DETECTOR_SEED)
     expected = torch_outputs(reference, network_input(image, height=net_h, width=net_w))
-    conf = conf_threshold_in_gap(expected[1])
-    reference_dets = detections(expected, height=net_h, width=net_w, conf=conf)
+    conf, nms = gate_thresholds(expected, height=net_h, width=net_w)
+    reference_dets = detections(expected, height=net_h, width=net_w, conf=conf, nms=nms)
     detector.conf_threshold = conf
+    detector.nms_threshold = nms
     where = f"mosface.Detector, image {size_key(height, width)} in {size_key(net_h, net_w)}"
     figures, failures = compare_detections(reference_dets, detector.detect(image), where)
     figures.update(
-        image=size_key(height, width), network=size_key(net_h, net_w), conf_threshold=_figure(conf)
+        image=size_key(height, width),
+        network=size_key(net_h, net_w),
+        conf_threshold=_figure(conf),
+        nms_threshold=_figure(nms),
     )
     return figures, failures

@@ -20,7 +20,7 @@ from .. import __version__
 from ..sizes import parse_size
 from .memory import measure
 from .models import BenchModel, benchmark_image, prepare
-from .report import plot_results, print_table, write_json
+from .report import cpu_model, plot_results, print_table, write_json
 
 DEFAULT_SIZES = ["640x480"]
 FULL_SIZES = ["320x240", "640x480", "640x640", "1280x720"]
@@ -30,15 +30,7 @@ PEERS = ["yuface", "dlib-hog"]
 
 
 def machine_info() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
             "mosface": __version__, "date": datetime.date.today().isoformat()}
 
 

@@ -10,6 +10,19 @@ from ..atomic import write_atomically
 STAGES = ("preprocess", "inference", "postprocess")
 
 
+def cpu_model() -> str:
+    """The CPU's model name as /proc/cpuinfo gives it, else platform's guess."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _cell(stats: dict, stage: str) -> str:
     return f"{stats[stage]['median_ms']:.2f}" if stage in stats else "-"
 
