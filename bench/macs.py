@@ -10,7 +10,7 @@ on the two Cortex-A72 cores, ncnn's benchmark table), i.e. it assumes MOS runs
 at shufflenet_v2's MACs per millisecond. Depthwise-heavy and memory-bound
 layers make real numbers differ; measure with bench/arm/run_on_board.sh.
 
-    python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results]
+    python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results] [--readme]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import json
 import platform
 from pathlib import Path
 
-from mosface.atomic import write_atomically
+from mosface.files import write_atomically
 from mosface.sizes import parse_size
 from mosface.training import build_model
 from mosface.training.complexity import summarize
@@ -68,12 +68,24 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def estimate_table(results: dict) -> str:
+    """Markdown: estimated RK3399 latency (2 x A72) per model and size, labelled as an estimate."""
+    lines = [
+        "| model | " + " | ".join(f"{s} estimate (ms)" for s in SIZES) + " |",
+        "|---|" + "---|" * len(SIZES),
+    ]
+    for name, r in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"~{r['sizes'][s]['rk3399_estimate_ms']:.0f}" for s in SIZES) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument(
         "--per-layer", metavar="ARCH[+dcn]@WxH", help="also print one model's per-layer table"
     )
+    parser.add_argument("--readme", action="store_true", help="write the RK3399 estimate table into README.md")
     args = parser.parse_args()
 
     results = {}
@@ -119,6 +131,10 @@ def main() -> None:
     payload = json.dumps({"meta": meta, "models": results}, indent=1)
     write_atomically(args.out / "macs.json", lambda tmp: tmp.write_text(payload))
     plot(results, args.out / "macs.png")
+    if args.readme:
+        from readme_table import README, update_readme
+
+        update_readme(README, "rk3399-estimate", estimate_table(results))
     print(f"\nwrote {args.out / 'macs.json'} and {args.out / 'macs.png'}")
 
 

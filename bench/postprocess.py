@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the package
 
 import mosface  # noqa: E402
-from mosface.atomic import write_atomically  # noqa: E402
 from mosface.benchmark.report import cpu_model, write_json  # noqa: E402
+from mosface.files import write_atomically  # noqa: E402
 from tests.reference import planted_outputs, reference_postprocess  # noqa: E402
 
 SIZES = [(640, 640), (720, 1280)]  # height, width

@@ -3,7 +3,8 @@
     python bench/readme_table.py mosface-results/bench.json
 
 Replaces the text between the `<!-- bench-table:begin -->` and
-`<!-- bench-table:end -->` markers of README.md; the table is never typed by hand.
+`<!-- bench-table:end -->` markers of README.md; the table is never typed by
+hand. `replace_block` serves other generated blocks too (bench/macs.py).
 """
 
 from __future__ import annotations
@@ -13,20 +14,30 @@ import json
 import sys
 from pathlib import Path
 
-from mosface.atomic import write_atomically
 from mosface.benchmark.report import markdown_table
+from mosface.files import write_atomically
 
-BEGIN = "<!-- bench-table:begin -->"
-END = "<!-- bench-table:end -->"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def replace_table(readme: str, table: str) -> str:
-    if BEGIN not in readme or END not in readme:
-        raise ValueError(f"README.md lacks the {BEGIN} / {END} markers")
-    head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def replace_block(readme: str, name: str, content: str) -> str:
+    """Put `content` between the `name` markers of `readme`."""
+    begin, end = markers(name)
+    if begin not in readme or end not in readme:
+        raise ValueError(f"README.md lacks the {begin} / {end} markers")
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{content}\n{end}{tail}"
+
+
+def update_readme(path: Path, name: str, content: str) -> None:
+    updated = replace_block(path.read_text(), name, content)
+    write_atomically(path, lambda tmp: tmp.write_text(updated))
+    print(f"updated {path} ({name})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", type=Path, help="bench.json written by `mosface bench`")
     parser.add_argument("--readme", type=Path, default=README)
     args = parser.parse_args(argv)
-    table = markdown_table(json.loads(args.report.read_text()))
-    updated = replace_table(args.readme.read_text(), table)
-    write_atomically(args.readme, lambda tmp: tmp.write_text(updated))
-    print(f"updated {args.readme}")
+    update_readme(args.readme, "bench-table", markdown_table(json.loads(args.report.read_text())))
     return 0
 
 

@@ -30,9 +30,16 @@ def example_input(height: int, width: int) -> torch.Tensor:
     return torch.rand((1, 3, height, width), generator=generator) * 255 - 117
 
 
-def export_onnx(model: nn.Module, path: str | Path, *, height: int, width: int) -> Path:
-    """Legacy (TorchScript-based) exporter: the dynamo one needs onnxscript."""
+def export_onnx(
+    model: nn.Module, path: str | Path, *, height: int, width: int, dynamic_size: bool = False
+) -> Path:
+    """Legacy (TorchScript-based) exporter: the dynamo one needs onnxscript.
+
+    ``dynamic_size``: height, width and the anchor count stay symbolic. Fine for
+    onnxruntime; pnnx bakes shapes from ONNX anyway (the ncnn route uses a trace).
+    """
     path = Path(path)
+    axes = {INPUT_NAME: {2: "height", 3: "width"}, **{name: {1: "anchors"} for name in OUTPUT_NAMES}}
     with warnings.catch_warnings(), torch.no_grad():
         # The legacy exporter is chosen on purpose; its deprecation notice is noise here.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -45,6 +52,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, height: int, width: int) 
             opset_version=OPSET,
             input_names=[INPUT_NAME],
             output_names=list(OUTPUT_NAMES),
+            dynamic_axes=axes if dynamic_size else None,
             do_constant_folding=True,
         )
     return path

@@ -13,12 +13,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..files import sha256_of
 from ..training.priors import MIN_SIZES, STEPS, VARIANCES
 from .errors import ConversionError
 from .export import OUTPUT_NAMES
 from .ncnn_files import INPUT_BLOB, OUTPUT_BLOBS
 from .runners import BGR_MEAN
-from .source import sha256_of
 
 FORMAT = "mosface.manifest/1"
 MANIFEST = "manifest.json"

@@ -6,7 +6,6 @@ dict that goes into the manifest (and lets ``--check`` rebuild the model).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..files import sha256_of
 from ..training.checkpoint import load_checkpoint
 from ..training.models import ARCHS, MOS, build_model
 from ..training.models.dcn import ModulatedDeformConv2d
@@ -35,14 +35,6 @@ BGR_MEAN = (104.0, 117.0, 123.0)
 class Source:
     model: MOS
     provenance: dict[str, Any]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_source(

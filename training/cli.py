@@ -7,7 +7,6 @@ X`` as ``main(["train", "--config", "X"])``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -15,18 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import sha256_of
 from .checkpoint import load_model, model_payload, save_checkpoint
 from .config import load_config
 from .models import build_model
 from .official import load_official
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -44,7 +36,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_import_official(args: argparse.Namespace) -> int:
     model = build_model(args.arch, dcn=True)  # the release uses DCN and the stitch head
     ignored = load_official(model, args.source)
-    source = {"file": Path(args.source).name, "sha256": sha256(Path(args.source))}
+    source = {"file": Path(args.source).name, "sha256": sha256_of(Path(args.source))}
     save_checkpoint(args.output, model_payload(model, source=source))
     print(
         f"wrote {args.output} ({args.arch}, dcn); ignored unused release tensors: {', '.join(ignored) or 'none'}"

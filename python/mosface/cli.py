@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomically
 from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
+from .files import write_atomically
 
 # subcommand -> (module with `main(argv) -> int`, pip extra that provides it)
 DELEGATED: dict[str, tuple[str, str]] = {

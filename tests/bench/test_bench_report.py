@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mosface
-from bench.readme_table import BEGIN, END, replace_table
+from bench.readme_table import markers, replace_block
 from mosface.benchmark.authors_numpy import reference_postprocess
 from mosface.benchmark.cli import time_engine
 from mosface.benchmark.engines import MosfaceEngine, NcnnWheelEngine
@@ -60,7 +60,7 @@ def sample_report() -> dict:
              "gives": "boxes, landmarks, pose", "stages": stages} for h, w in ((240, 320), (480, 640))
         ] + [{"arch": "peer", "height": 480, "width": 640, "threads": 1, "engine": "dlib HOG",
               "gives": "boxes", "stages": {"total": {"median_ms": 9.0, "p90_ms": 9.5}}}],
-        "memory": [{"arch": "mos-s", "engine": "mosface", "peak_rss_mb": 41.5}],
+        "memory": [{"arch": "mos-s", "engine": "mosface", "height": 480, "width": 640, "peak_rss_mb": 41.5}],
         "files": [{"arch": "mos-s", "file": "model.bin", "bytes": 1234567}],
     }
 
@@ -70,7 +70,7 @@ def test_markdown_table_lists_every_row_with_machine_and_settings() -> None:
     assert "Test CPU, 2 cores; 2026-11-27" in table
     assert "| mos-s | 640x480 | 2 | mosface | 1.00 | 2.00 | 3.00 | 4.00 | 5.00 |" in table
     assert "| peer | 640x480 | 1 | dlib HOG | - | - | - | 9.00 | 9.50 | boxes |" in table
-    assert "| mos-s | mosface | 41.5 |" in table
+    assert "| mos-s | 640x480 | mosface | 41.5 |" in table
     assert "1,234,567" in table
 
 
@@ -84,10 +84,13 @@ def test_json_and_plots_are_written(tmp_path: Path) -> None:
 
 
 def test_readme_table_replaces_only_the_marked_block() -> None:
-    readme = f"intro\n{BEGIN}\nold table\n{END}\noutro\n"
-    assert replace_table(readme, "new") == f"intro\n{BEGIN}\nnew\n{END}\noutro\n"
+    begin, end = markers("bench-table")
+    other_begin, other_end = markers("other")
+    readme = f"intro\n{begin}\nold table\n{end}\n{other_begin}\nkeep\n{other_end}\n"
+    expected = f"intro\n{begin}\nnew\n{end}\n{other_begin}\nkeep\n{other_end}\n"
+    assert replace_block(readme, "bench-table", "new") == expected
     with pytest.raises(ValueError, match="markers"):
-        replace_table("no markers", "new")
+        replace_block("no markers", "bench-table", "new")
 
 
 @pytest.mark.parametrize("text", ["640", "640x", "x480", "axb", "16x16"])

@@ -53,12 +53,12 @@ def benchmark_image(height: int, width: int, seed: int = 1) -> np.ndarray:
 
 
 def _seeded_model(arch: str):
+    """The converter's seeded model (O(1) activations, calibrated BN), with the class bias shifted."""
     import torch
 
-    from mosface.training import build_model
+    from mosface.convert.source import seeded_model
 
-    torch.manual_seed(SEED)
-    model = build_model(arch).eval()
+    model = seeded_model(arch, dcn=False, head="stitch", seed=SEED).eval()
     image = benchmark_image(480, 640)
     tensor = torch.from_numpy((image.astype(np.float32) - [104, 117, 123]).transpose(2, 0, 1).copy())[None]
     with torch.inference_mode():
@@ -72,26 +72,22 @@ def _seeded_model(arch: str):
 
 
 def _export_dynamic_onnx(checkpoint: Path, path: Path) -> None:
-    import torch
-
+    from mosface.convert.export import export_onnx
     from mosface.training.checkpoint import load_model
 
-    model = load_model(checkpoint).eval()
-    names = ["loc", "cls", "landmarks", "yaw", "pitch", "roll"]
-    axes = {"image": {2: "height", 3: "width"}, **{name: {1: "anchors"} for name in names}}
-    torch.onnx.export(model, torch.zeros(1, 3, 480, 640), str(path), input_names=["image"], output_names=names,
-                      dynamic_axes=axes, opset_version=17, dynamo=False)
+    export_onnx(load_model(checkpoint), path, height=480, width=640, dynamic_size=True)
 
 
 def _code_fingerprint() -> str:
-    """Hash of the model and converter sources: a changed converter never reuses an old cache."""
+    """Hash of the model, converter and this module's sources: a change never reuses an old cache."""
     import hashlib
 
     import mosface
 
     package = Path(mosface.__file__).parent
     digest = hashlib.sha256()
-    for source in sorted([*package.glob("convert/*.py"), *package.glob("training/models/*.py")]):
+    sources = [*package.glob("convert/*.py"), *package.glob("training/models/*.py"), Path(__file__)]
+    for source in sorted(sources):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:10]
 

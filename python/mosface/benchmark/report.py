@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic import write_atomically
+from ..files import write_atomically
 
 STAGES = ("preprocess", "inference", "postprocess")
 
@@ -46,10 +46,12 @@ def markdown_table(report: dict) -> str:
             + f" | {stats['total']['median_ms']:.2f} | {stats['total']['p90_ms']:.2f} | {row['gives']} |"
         )
     if report["memory"]:
-        lines += ["", "| model | engine | peak RSS (MiB), load + one detect |", "|---|---|---|"]
-        lines += [f"| {m['arch']} | {m['engine']} | {m['peak_rss_mb']:.1f} |" for m in report["memory"]]
+        lines += ["", "| model | input (WxH) | engine | peak RSS (MiB) of a process: load + one detect |",
+                  "|---|---|---|---|"]
+        lines += [f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} |"
+                  for m in report["memory"]]
     if report["files"]:
-        lines += ["", "| model | file | bytes |", "|---|---|---|"]
+        lines += ["", "| model | file (fp32 weights) | bytes |", "|---|---|---|"]
         lines += [f"| {f['arch']} | {f['file']} | {f['bytes']:,} |" for f in report["files"]]
     return "\n".join(lines)
 
