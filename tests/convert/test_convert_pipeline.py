@@ -21,6 +21,12 @@ from mosface.convert.verify import seeded_image
 
 FIXED = ["--arch", "mos-tiny", "--input-size", "128x96"]  # WxH: height 96, width 128
 FILES = ("model.param", "model.bin", "model.onnx", "manifest.json")
+SHUFFLE_UNITS = 16  # ShuffleNetV2 stages 2-4: 4 + 8 + 4 units, one channel shuffle each
+
+
+def assert_shuffles_fused(layer_types: dict[str, int]) -> None:
+    """Each shuffle is one ShuffleChannel; the reshape/permute form made dynamic graphs ~10x slower."""
+    assert layer_types.get("ShuffleChannel") == SHUFFLE_UNITS
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +63,7 @@ def test_fixed_conversion_writes_the_runtime_manifest(fixed_dir: Path) -> None:
     assert sizes["ncnn"]["detections"]["count"] > 0  # the detection gate compared something
     assert manifest["parity"]["detector"]["count"] > 0
     assert set(manifest["sha256"]) == {"model.param", "model.bin", "model.onnx"}
+    assert_shuffles_fused(manifest["conversion"]["ncnn_layer_types"])
 
 
 def test_detector_runs_the_fixed_conversion_and_refuses_other_sizes(fixed_dir: Path) -> None:
@@ -99,6 +106,7 @@ def test_dynamic_conversion_runs_at_any_size(tmp_path: Path) -> None:
     )
     assert manifest["input"]["size_policy"] == "dynamic"
     assert set(manifest["parity"]["sizes"]) == {"96x96", "160x64", "72x130"}
+    assert_shuffles_fused(manifest["conversion"]["ncnn_layer_types"])
     # One more size, outside the gates: the anchor count follows the input.
     net = ncnn_net(tmp_path / "dyn" / "model.param", tmp_path / "dyn" / "model.bin")
     x = network_input(seeded_image(200, 40, seed=9), height=200, width=40)
