@@ -179,3 +179,21 @@ def fold_linear_heads(model: MOS) -> MOS:
         folded.heads = nn.ModuleList(FoldedHead(head, channels) for head in folded.heads)
         fold_batchnorm(folded)
     return folded.requires_grad_(False)
+
+
+def fp16_weight_reference(model: MOS) -> MOS:
+    """The folded model with every convolution weight rounded to fp16, as ``--fp16`` stores them.
+
+    pnnx writes convolution (and deformable convolution) weights as fp16 and
+    biases as fp32; ncnn widens the weights back to fp32 at load. pnnx rounds to
+    nearest and flushes values below fp16's smallest normal (2**-14) to zero
+    (checked against its .bin). This torch model computes exactly that, so the
+    fp16 gate checks the conversion.
+    """
+    rounded = fold_linear_heads(model)
+    with torch.no_grad():
+        for name, parameter in rounded.named_parameters():
+            if name.endswith("weight") and parameter.dim() == 4:
+                flushed = torch.where(parameter.abs() < 2.0**-14, 0.0, parameter)
+                parameter.copy_(flushed.half().float())
+    return rounded

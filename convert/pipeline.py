@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from .errors import ConversionError, ParityError
 from .export import OPSET, export_onnx, simplify, trace_torchscript
-from .fold import fold_linear_heads
+from .fold import fold_linear_heads, fp16_weight_reference
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
 from .ncnn_files import inspect_param, to_ncnn
 from .shuffle import use_fusable_shuffle
@@ -188,7 +188,7 @@ def _run_gates(source: Source, folder: Path, plan: dict[str, Any], *, fp16: bool
         folder,
         sizes=[tuple(s) for s in plan["sizes"]],
         onnx_file=onnx_file if onnx_file.is_file() else None,
-        fp16=fp16,
+        ncnn_reference=fp16_weight_reference(source.model) if fp16 else None,
         detector_image=tuple(plan["detector_image"]),
     )
 

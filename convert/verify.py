@@ -1,13 +1,18 @@
 """Parity gates: torch (the unfolded source model) vs onnxruntime vs ncnn, raw and after post-processing.
 
-Raw gate: per output, max |other - torch| over all anchors and channels.
-  fp32 weights: <= 1e-3 (the logits are O(1..10); float32 reassociation
-  and the exact folds leave ~1e-4, see the manifest figures).
-  fp16 weights (--fp16): <= 1e-2 * max(1, max|torch|). Rounding a weight to
-  fp16 is a relative error up to 2**-11 ~ 4.9e-4; with ~50 layers in
-  series these errors add up like a random walk (x sqrt(50) ~ 7) to ~3.5e-3
-  relative, and 1e-2 keeps a ~3x margin while still catching a wrong weight
-  or layer, which is O(1) relative.
+Raw gate: per output, max |other - torch| over all anchors and channels,
+  <= 1e-3 (the logits are O(1..10); float32 reassociation and the exact folds
+  leave ~1e-4, see the manifest figures).
+  fp16 weights (--fp16): ncnn is compared with the folded torch model whose
+  convolution weights are rounded to fp16 exactly as the .bin stores them
+  (ncnn widens them back to fp32 at load), under the same 1e-3: the gate
+  checks the conversion, not the precision of fp16. What fp16 rounding itself
+  does to the outputs (torch fp32 against torch with rounded weights) is
+  recorded as ``fp16_rounding_effect``, not gated: it is a property of the
+  weights. Seeded untrained models are chaotic (logits move by 0.1-0.5 from a
+  2**-11 relative weight change, measured in torch alone); re-measure on a
+  trained checkpoint before shipping fp16. onnxruntime runs the fp32
+  ``model.onnx`` and is compared with the fp32 model.
 Detection gate: ``mosface.postprocess`` on both sides must give the same
   detections (greedy match by IoU): IoU >= 0.99, |score diff| <= 1e-3,
   |angle diff| <= 0.5 degree. The confidence threshold is chosen from the
@@ -35,8 +40,7 @@ import mosface
 from .export import OUTPUT_NAMES
 from .runners import ncnn_net, ncnn_outputs, network_input, onnx_outputs, torch_outputs
 
-FP32_MAX_ABS = 1e-3
-FP16_REL = 1e-2
+RAW_MAX_ABS = 1e-3
 MIN_IOU = 0.99
 MAX_SCORE_DIFF = 1e-3
 MAX_ANGLE_DIFF_DEG = 0.5
@@ -164,9 +168,7 @@ def compare_detections(
     return figures, failures
 
 
-def _raw_gate(
-    reference: list[np.ndarray], other: list[np.ndarray], where: str, *, fp16: bool
-) -> tuple[dict, list[str]]:
+def _raw_gate(reference: list[np.ndarray], other: list[np.ndarray], where: str) -> tuple[dict, list[str]]:
     figures, failures = {}, []
     for name, ref, out in zip(OUTPUT_NAMES, reference, other):
         if out.shape != ref.shape:
@@ -174,10 +176,9 @@ def _raw_gate(
             failures.append(f"{where}, output {name}: shape {out.shape} vs torch {ref.shape}")
             continue
         diff = float(np.abs(out - ref).max())
-        limit = FP16_REL * max(1.0, float(np.abs(ref).max())) if fp16 else FP32_MAX_ABS
         figures[name] = _figure(diff)
-        if not diff <= limit:  # also catches NaN
-            failures.append(f"{where}, output {name}: max |diff| {diff:.3e} > {limit:.3e}")
+        if not diff <= RAW_MAX_ABS:  # also catches NaN
+            failures.append(f"{where}, output {name}: max |diff| {diff:.3e} > {RAW_MAX_ABS:.0e}")
     return figures, failures
 
 
@@ -187,21 +188,23 @@ def verify(
     *,
     sizes: list[tuple[int, int]],
     onnx_file: str | Path | None = None,
-    fp16: bool = False,
+    ncnn_reference: nn.Module | None = None,
     detector_image: tuple[int, int] | None = None,
 ) -> ParityReport:
     """Run every gate on ``folder`` (model.param/.bin, manifest.json for the Detector).
 
     ``sizes``: (height, width) network inputs for the raw and detection gates
-    (onnxruntime too when ``onnx_file`` is given). ``detector_image``: (height,
-    width) of an image run end to end through ``mosface.Detector``, compared
-    with torch on the same padded input; None skips it.
+    (onnxruntime too when ``onnx_file`` is given). ``ncnn_reference``: the
+    model ncnn and the Detector are held to when it differs from
+    ``reference`` (fp16 weights, see the module docstring). ``detector_image``:
+    (height, width) of an image run end to end through ``mosface.Detector``,
+    compared with torch on the same padded input; None skips it.
     """
     folder = Path(folder)
     report = ParityReport(
         figures={
             "tolerances": {
-                "raw_max_abs": f"<= {FP16_REL} * max(1, max|torch|)" if fp16 else FP32_MAX_ABS,
+                "raw_max_abs": RAW_MAX_ABS,
                 "min_iou": MIN_IOU,
                 "max_score_diff": MAX_SCORE_DIFF,
                 "max_angle_diff_deg": MAX_ANGLE_DIFF_DEG,
@@ -213,28 +216,37 @@ def verify(
     for seed, (height, width) in enumerate(sizes):
         key = size_key(height, width)
         x = network_input(seeded_image(height, width, seed), height=height, width=width)
-        expected = torch_outputs(reference, x)
-        conf, nms = gate_thresholds(expected, height=height, width=width)
-        reference_dets = detections(expected, height=height, width=width, conf=conf, nms=nms)
-        entry: dict[str, Any] = {"conf_threshold": _figure(conf), "nms_threshold": _figure(nms)}
-        runs = {"ncnn": ncnn_outputs(net, x)}
+        expected = {"torch": torch_outputs(reference, x)}
+        expected["ncnn"] = torch_outputs(ncnn_reference, x) if ncnn_reference else expected["torch"]
+        entry: dict[str, Any] = {}
+        if ncnn_reference is not None:
+            entry["fp16_rounding_effect"] = {
+                name: _figure(float(np.abs(a - b).max()))
+                for name, a, b in zip(OUTPUT_NAMES, expected["torch"], expected["ncnn"])
+            }
+        runs = {"ncnn": (ncnn_outputs(net, x), expected["ncnn"])}
         if onnx_file is not None:
-            runs["onnxruntime"] = onnx_outputs(onnx_file, x)
-        for runtime, outputs in runs.items():
+            runs["onnxruntime"] = (onnx_outputs(onnx_file, x), expected["torch"])
+        for runtime, (outputs, wanted) in runs.items():
             where = f"{runtime} at {key}"
-            raw, raw_failures = _raw_gate(expected, outputs, where, fp16=fp16)
+            raw, raw_failures = _raw_gate(wanted, outputs, where)
             entry[runtime] = {"max_abs_diff": raw}
             report.failures += raw_failures
             if raw_failures:
                 continue
-            dets = detections(outputs, height=height, width=width, conf=conf, nms=nms)
+            conf, nms = gate_thresholds(wanted, height=height, width=width)
+            entry[runtime]["thresholds"] = {"conf": _figure(conf), "nms": _figure(nms)}
             entry[runtime]["detections"], det_failures = compare_detections(
-                reference_dets, dets, f"{where} (detections)"
+                detections(wanted, height=height, width=width, conf=conf, nms=nms),
+                detections(outputs, height=height, width=width, conf=conf, nms=nms),
+                f"{where} (detections)",
             )
             report.failures += det_failures
         report.figures["sizes"][key] = entry
     if detector_image is not None:
-        report.figures["detector"], failures = _detector_gate(reference, folder, detector_image)
+        report.figures["detector"], failures = _detector_gate(
+            ncnn_reference or reference, folder, detector_image
+        )
         report.failures += failures
     return report
 
