@@ -256,7 +256,11 @@ PYBIND11_MODULE(_core, m) {
           py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
           "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
 
-    py::class_<PyDetector>(m, "Detector")
+    py::class_<PyDetector>(m, "Detector",
+                           "A converted MOS model (ncnn) plus post-processing; safe to share between threads.\n"
+                           "Detector(model, bin_path=None, *, conf_threshold=0.5, nms_threshold=0.4, top_k=5000,\n"
+                           "         keep_top_k=750, num_threads=None, powersave='all', fp16=False, light_mode=True,\n"
+                           "         memory_pool=True, input_height=None, input_width=None)")
         .def(py::init<const py::object&, const py::object&, float, float, int, int,
                       const std::optional<int>&, const py::handle&, bool, bool, bool, const std::optional<int>&,
                       const std::optional<int>&>(),

@@ -18,13 +18,13 @@ import numpy as np
 from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
 from .files import write_atomically
 
-# subcommand -> (module with `main(argv) -> int`, pip extra that provides it)
-DELEGATED: dict[str, tuple[str, str]] = {
-    "train": ("mosface.training.cli", "train"),
-    "eval": ("mosface.training.cli", "train"),
-    "import-official": ("mosface.training.cli", "train"),
-    "convert": ("mosface.convert.cli", "convert"),
-    "bench": ("mosface.benchmark.cli", "bench"),
+# subcommand -> (module with `main(argv) -> int`, pip extra that provides it, help)
+DELEGATED: dict[str, tuple[str, str, str]] = {
+    "train": ("mosface.training.cli", "train", "train a MOS model from a config"),
+    "eval": ("mosface.training.cli", "train", "evaluate a checkpoint (WIDER FACE, AFLW2000)"),
+    "import-official": ("mosface.training.cli", "train", "import the authors' MOS-S.pth / MOS-M.pth"),
+    "convert": ("mosface.convert.cli", "convert", "checkpoint -> ncnn model folder, parity-checked"),
+    "bench": ("mosface.benchmark.cli", "bench", "side-by-side latency, memory and size of MOS engines"),
 }
 
 
@@ -116,14 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--threads", type=int, default=None, help="ncnn threads (default: big cores)")
     detect.set_defaults(handler=run_detect)
 
-    for name, (_, extra) in DELEGATED.items():
-        commands.add_parser(name, help=f"(needs `pip install mosface[{extra}]`) see `mosface {name} --help`",
-                            add_help=False)
+    for name, (_, extra, summary) in DELEGATED.items():
+        commands.add_parser(name, help=f"{summary} [extra: {extra}]", add_help=False)
     return parser
 
 
 def run_delegated(command: str, argv: list[str]) -> int:
-    module_name, extra = DELEGATED[command]
+    module_name, extra, _ = DELEGATED[command]
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
