@@ -114,8 +114,13 @@ def _install(staging: Path, out: Path, overwrite: bool) -> None:
         raise ConversionError(f"{out} exists; pass --overwrite or choose another --out")
     retired = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
     os.replace(out, retired / "old")
-    os.replace(staging, out)
-    shutil.rmtree(retired)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(retired / "old", out)  # put the previous conversion back
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def convert(

@@ -14,9 +14,10 @@ import onnxruntime
 import torch
 from torch import nn
 
+from ..training.data.images import MEAN_BGR
 from .ncnn_files import INPUT_BLOB, OUTPUT_BLOBS
 
-BGR_MEAN = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # release preprocessing
+BGR_MEAN = np.array(MEAN_BGR, dtype=np.float32)  # the model's preprocessing (training side)
 
 
 def network_input(image_bgr: np.ndarray, *, height: int, width: int) -> np.ndarray:

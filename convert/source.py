@@ -15,6 +15,7 @@ from torch import nn
 
 from ..files import sha256_of
 from ..training.checkpoint import load_checkpoint
+from ..training.data.images import MEAN_BGR
 from ..training.models import ARCHS, MOS, build_model
 from ..training.models.dcn import ModulatedDeformConv2d
 from ..training.models.heads import CrossStitch
@@ -28,7 +29,6 @@ UNTRAINED = "untrained seeded"
 # colour, as mosface.Detector pads) so padded inputs stay in range too.
 CALIBRATION_SHAPE = (2, 3, 96, 96)
 CALIBRATION_BATCHES = 2
-BGR_MEAN = (104.0, 117.0, 123.0)
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _calibrate_batchnorm(model: MOS) -> None:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average over the calibration batches
     model.train()
-    mean = torch.tensor(BGR_MEAN).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN_BGR).view(1, 3, 1, 1)
     for _ in range(CALIBRATION_BATCHES):
         images = torch.rand(CALIBRATION_SHAPE) * 255 - mean
         images[1, :, CALIBRATION_SHAPE[2] // 2 :] = 0.0

@@ -86,3 +86,30 @@ def test_import_mosface_does_not_import_torch() -> None:
     code = "import sys, mosface, mosface.cli, mosface.draw; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_one_image_into_an_existing_folder(model: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "a.png", seed=3)
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    assert main(["detect", str(tmp_path / "a.png"), "--model", str(model), "--out", str(folder)]) == 0
+    assert [p.name for p in folder.iterdir()] == ["a.detections.png"]
+    assert (folder / "a.detections.png").stat().st_mode & 0o777 != 0o600  # not left private by mkstemp
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("not_an_image", "cannot identify image file"),
+        ("bad_suffix", "unknown image suffix '.xyz'"),
+    ],
+)
+def test_unreadable_input_and_unknown_output_format(model: Path, tmp_path: Path, capsys, setup, message) -> None:
+    if setup == "not_an_image":
+        (tmp_path / "a.png").write_text("this is not a PNG")
+        argv = ["detect", str(tmp_path / "a.png"), "--model", str(model)]
+    else:
+        write_image(tmp_path / "a.png", seed=0)
+        argv = ["detect", str(tmp_path / "a.png"), "--model", str(model), "--out", str(tmp_path / "out.xyz")]
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err

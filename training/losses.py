@@ -73,15 +73,6 @@ class LossTerms:
     pose: torch.Tensor
     small_box_ratio: float  # L_box^s / L_box (paper 3.3); 1.0 when no positives
 
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "cls": self.cls.item(),
-            "box": self.box.item(),
-            "landmarks": self.landmarks.item(),
-            "pose": self.pose.item(),
-            "small_box_ratio": self.small_box_ratio,
-        }
-
 
 class MultiTaskLoss(nn.Module):
     """Unweighted MOS loss terms from raw model outputs and ``Targets``."""

@@ -104,6 +104,7 @@ py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logi
 }
 
 mosface::PowerSave parse_powersave(const py::handle& value) {
+    if (value.is_none()) return mosface::PowerSave::keep;
     if (py::isinstance<py::str>(value)) {
         const std::string name = value.cast<std::string>();
         if (name == "all") return mosface::PowerSave::all;
@@ -259,14 +260,14 @@ PYBIND11_MODULE(_core, m) {
     py::class_<PyDetector>(m, "Detector",
                            "A converted MOS model (ncnn) plus post-processing; safe to share between threads.\n"
                            "Detector(model, bin_path=None, *, conf_threshold=0.5, nms_threshold=0.4, top_k=5000,\n"
-                           "         keep_top_k=750, num_threads=None, powersave='all', fp16=False, light_mode=True,\n"
+                           "         keep_top_k=750, num_threads=None, powersave=None, fp16=False, light_mode=True,\n"
                            "         memory_pool=True, input_height=None, input_width=None)")
         .def(py::init<const py::object&, const py::object&, float, float, int, int,
                       const std::optional<int>&, const py::handle&, bool, bool, bool, const std::optional<int>&,
                       const std::optional<int>&>(),
              py::arg("model"), py::arg("bin_path") = py::none(), py::kw_only(), py::arg("conf_threshold") = 0.5f,
              py::arg("nms_threshold") = 0.4f, py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
-             py::arg("num_threads") = py::none(), py::arg("powersave") = "all", py::arg("fp16") = false,
+             py::arg("num_threads") = py::none(), py::arg("powersave") = py::none(), py::arg("fp16") = false,
              py::arg("light_mode") = true, py::arg("memory_pool") = true, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
         .def("detect", &PyDetector::detect, py::arg("image"),

@@ -204,8 +204,13 @@ public:
     const Manifest& manifest() const { return manifest_; }
 
     DetectorOptions options() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return options_;
+        DetectorOptions copy;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            copy = options_;
+        }
+        copy.powersave = static_cast<PowerSave>(ncnn::get_cpu_powersave());
+        return copy;
     }
 
     void set_postprocess(const PostprocessParams& params) {
@@ -224,11 +229,7 @@ public:
         net_.opt.num_threads = num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
     }
 
-    void set_powersave(PowerSave mode) {
-        apply_powersave(mode);
-        std::lock_guard<std::mutex> lock(mutex_);
-        options_.powersave = mode;
-    }
+    void set_powersave(PowerSave mode) { apply_powersave(mode); }
 
 private:
     void resolve_input_size() {
@@ -295,7 +296,13 @@ private:
     }
 
     static void apply_powersave(PowerSave mode) {
-        // Process-wide in ncnn (thread affinity of its worker threads), as its own API is.
+        // Process-wide in ncnn (thread affinity of its worker threads), as its own API is,
+        // and not thread-safe there: one lock for every Detector.
+        static std::mutex powersave_mutex;
+        if (mode == PowerSave::keep) {
+            return;
+        }
+        std::lock_guard<std::mutex> lock(powersave_mutex);
         if (ncnn::set_cpu_powersave(static_cast<int>(mode)) != 0) {
             throw std::invalid_argument("this CPU does not support powersave mode " +
                                         std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big cores)");

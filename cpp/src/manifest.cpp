@@ -14,6 +14,8 @@ namespace mosface {
 
 namespace {
 
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
 // Reads typed fields and names the JSON path of anything missing or mistyped.
 class FieldReader {
 public:
@@ -27,7 +29,7 @@ public:
     const json::Value& get(const json::Value& parent, const std::string& path, const std::string& key,
                            json::Value::Kind kind) const {
         const json::Value* value = parent.find(key);
-        const std::string full = path.empty() ? key : path + "." + key;
+        const std::string full = join(path, key);
         if (value == nullptr) {
             fail(full, "is missing");
         }
@@ -44,15 +46,18 @@ public:
     std::string string(const json::Value& parent, const std::string& path, const std::string& key) const {
         const std::string& text = get(parent, path, key, json::Value::Kind::string).string;
         if (text.empty()) {
-            fail(path + "." + key, "is empty");
+            fail(join(path, key), "is empty");
         }
         return text;
     }
 
     int positive_int(const json::Value& parent, const std::string& path, const std::string& key) const {
-        const double number = get(parent, path, key, json::Value::Kind::number).number;
+        return checked_positive_int(get(parent, path, key, json::Value::Kind::number).number, join(path, key));
+    }
+
+    int checked_positive_int(double number, const std::string& path) const {
         if (!(number >= 1 && number <= 1 << 20) || std::floor(number) != number) {
-            fail(path + "." + key, "must be a positive integer");
+            fail(path, "must be a positive integer");
         }
         return static_cast<int>(number);
     }
@@ -68,9 +73,9 @@ public:
     }
 
     std::array<float, 3> triple(const json::Value& parent, const std::string& path, const std::string& key) const {
-        const std::vector<float> values = numbers(get(parent, path, key, json::Value::Kind::array), path + "." + key);
+        const std::vector<float> values = numbers(get(parent, path, key, json::Value::Kind::array), join(path, key));
         if (values.size() != 3) {
-            fail(path + "." + key, "must hold 3 numbers (B, G, R)");
+            fail(join(path, key), "must hold 3 numbers (B, G, R)");
         }
         return {values[0], values[1], values[2]};
     }
@@ -116,8 +121,8 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     const json::Value& anchors = read.get(root, "", "anchors", json::Value::Kind::object);
     const std::vector<float> steps = read.numbers(read.get(anchors, "anchors", "steps", json::Value::Kind::array),
                                                   "anchors.steps");
-    for (float step : steps) {
-        manifest.anchors.steps.push_back(static_cast<int>(step));
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        manifest.anchors.steps.push_back(read.checked_positive_int(steps[i], "anchors.steps[" + std::to_string(i) + "]"));
     }
     const json::Value& min_sizes = read.get(anchors, "anchors", "min_sizes", json::Value::Kind::array);
     for (std::size_t level = 0; level < min_sizes.array.size(); ++level) {

@@ -50,6 +50,10 @@ int main() {
     CHECK_THROWS(Manifest::parse(with("mosface.manifest/1", "mosface.manifest/9"), "m"), ModelError,
                  "this runtime reads");
     CHECK_THROWS(Manifest::parse(std::string(200, '[') + std::string(200, ']'), "m"), ModelError, "too deep");
+    CHECK_THROWS(Manifest::parse(with("\"architecture\": \"mos-s\"", "\"architecture\": \"\""), "m"), ModelError,
+                 "field 'architecture' is empty");
+    CHECK_THROWS(Manifest::parse(with("[8, 16, 32]", "[8.5, 16, 32]"), "m"), ModelError,
+                 "anchors.steps[0]' must be a positive integer");
     CHECK_THROWS(Manifest::load("/nonexistent/manifest.json"), MissingFileError, "manifest not found");
     return TEST_MAIN_RESULT();
 }

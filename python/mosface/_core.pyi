@@ -53,7 +53,7 @@ class Detector:
         top_k: int = 5000,
         keep_top_k: int = 750,
         num_threads: int | None = None,
-        powersave: PowerSave | int = "all",
+        powersave: PowerSave | int | None = None,
         fp16: bool = False,
         light_mode: bool = True,
         memory_pool: bool = True,
@@ -63,8 +63,9 @@ class Detector:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
         num_threads None: ncnn's default (physical big cores). memory_pool False: no
-        buffer pool between calls (about half the peak memory, ~25% slower). powersave: ncnn's
-        process-wide core selection. input_height/width: the box images are fitted
+        buffer pool between calls (about half the peak memory, ~15-25% slower). powersave:
+        ncnn's core selection, process-wide (None leaves it as it is; the property reports
+        the mode in force). input_height/width: the box images are fitted
         into (default: the manifest's size; a fixed-size model accepts only that).
         Raises FileNotFoundError, ModelError or ValueError.
         """

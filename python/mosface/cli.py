@@ -17,6 +17,7 @@ import numpy as np
 
 from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
 from .files import write_atomically
+from .images import read_bgr
 
 # subcommand -> (module with `main(argv) -> int`, pip extra that provides it, help)
 DELEGATED: dict[str, tuple[str, str, str]] = {
@@ -26,14 +27,6 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "convert": ("mosface.convert.cli", "convert", "checkpoint -> ncnn model folder, parity-checked"),
     "bench": ("mosface.benchmark.cli", "bench", "side-by-side latency, memory and size of MOS engines"),
 }
-
-
-def read_bgr(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as image:
-        rgb = ImageOps.exif_transpose(image).convert("RGB")
-    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
 def faces_to_json(faces: np.ndarray) -> list[dict]:
@@ -51,15 +44,22 @@ def faces_to_json(faces: np.ndarray) -> list[dict]:
 
 
 def image_format(path: Path) -> str:
-    """Pillow format name from a file suffix; PNG when there is none."""
-    suffix = path.suffix.lower().lstrip(".")
-    return {"": "PNG", "jpg": "JPEG"}.get(suffix, suffix.upper())
+    """Pillow's format name for a file suffix; PNG when there is none."""
+    from PIL import Image
+
+    if not path.suffix:
+        return "PNG"
+    formats = Image.registered_extensions()
+    if path.suffix.lower() not in formats:
+        raise ValueError(f"cannot write {path}: unknown image suffix {path.suffix!r} (use .png or .jpg)")
+    return formats[path.suffix.lower()]
 
 
 def annotated_path(image: Path, out: Path | None, several: bool) -> Path | None:
+    """--out is a file for one image, a folder for several (or when it is an existing folder)."""
     if out is None:
         return None
-    return out / f"{image.stem}.detections.png" if several else out
+    return out / f"{image.stem}.detections.png" if several or out.is_dir() else out
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -71,12 +71,12 @@ def run_detect(args: argparse.Namespace) -> int:
     several = len(args.images) > 1
     if args.out is not None and several and args.out.suffix:
         raise SystemExit("mosface detect: with several images, --out must be a folder")
+    if args.out is not None and not several and not args.out.is_dir():
+        image_format(args.out)  # an unknown suffix fails before any work
     detector = Detector(args.model, conf_threshold=args.conf_threshold, nms_threshold=args.nms_threshold,
                         num_threads=args.threads)
     report = []
     for image_path in args.images:
-        if not image_path.is_file():
-            raise FileNotFoundError(f"image not found: {image_path}")
         bgr = read_bgr(image_path)
         faces = detector.detect(bgr)
         entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
@@ -124,14 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_delegated(command: str, argv: list[str]) -> int:
     module_name, extra, _ = DELEGATED[command]
     try:
-        module = importlib.import_module(module_name)
+        # Imports inside the subcommand count too (the bench imports its engines lazily).
+        return int(importlib.import_module(module_name).main([command, *argv]) or 0)
     except ModuleNotFoundError as error:
         if error.name and not error.name.startswith("mosface"):
             print(f"mosface {command}: needs the '{extra}' extra ({error.name} is missing): "
                   f"pip install torch==2.13.0 && pip install 'mosface[{extra}]'", file=sys.stderr)
             return 2
         raise
-    return int(module.main([command, *argv]) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.handler(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError) as error:  # OSError: missing, unreadable or not an image
         print(f"mosface {args.command}: error: {error}", file=sys.stderr)
         return 1
 

@@ -14,7 +14,7 @@ from bench.readme_table import markers, replace_block
 from mosface.benchmark.authors_numpy import reference_postprocess
 from mosface.benchmark.cli import time_engine
 from mosface.benchmark.engines import MosfaceEngine, NcnnWheelEngine
-from mosface.benchmark.models import benchmark_image, read_blobs
+from mosface.benchmark.models import benchmark_image, read_io
 from mosface.benchmark.report import markdown_table, plot_results, write_json
 from mosface.sizes import parse_size
 from tests import tiny_model
@@ -30,7 +30,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ncnn_wheel_engine_gives_the_runtimes_answer(model: Path) -> None:
     pytest.importorskip("ncnn")
     image = benchmark_image(64, 96)
-    engine = NcnnWheelEngine(model, threads=1, blobs=read_blobs(model))
+    engine = NcnnWheelEngine(model, threads=1, io=read_io(model))
     infer, _ = engine.infer(image)
     outputs = infer()
     expected = mosface.Detector(model, input_height=64, input_width=96).detect(image)

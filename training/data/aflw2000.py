@@ -24,14 +24,6 @@ def read_pose(mat_path: str | Path) -> tuple[float, float, float]:
     return float(yaw), float(pitch), float(roll)
 
 
-def read_landmarks(mat_path: str | Path) -> np.ndarray | None:
-    """(68, 2) ``pt3d_68`` x, y points when present, else None."""
-    mat = scipy.io.loadmat(str(mat_path))
-    if "pt3d_68" not in mat:
-        return None
-    return np.asarray(mat["pt3d_68"], np.float64)[:2].T
-
-
 def list_aflw2000(root: str | Path) -> list[tuple[Path, tuple[float, float, float]]]:
     """(image path, (yaw, pitch, roll)) for every kept face, sorted by name."""
     root = Path(root)

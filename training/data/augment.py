@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .images import resize, to_input
+from .images import MEAN_BGR, resize, to_input
 
 CROP_SCALES = (0.3, 0.45, 0.6, 0.8, 1.0)  # of the shorter side (RetinaFace)
 CROP_TRIES = 250
@@ -44,7 +44,7 @@ def pad_to_square(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     side = max(h, w)
     out = np.empty((side, side, 3), np.uint8)
-    out[:] = (104, 117, 123)
+    out[:] = MEAN_BGR
     out[:h, :w] = image
     return out
 

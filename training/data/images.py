@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
 
+from ...images import read_bgr
+
+__all__ = ["MEAN_BGR", "read_bgr", "resize", "to_input"]
+
 MEAN_BGR = (104.0, 117.0, 123.0)  # subtracted, no scaling (spec)
-
-
-def read_bgr(path: str | Path) -> np.ndarray:
-    """HxWx3 uint8 BGR; FileNotFoundError names the path."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image not found: {path}")
-    with Image.open(path) as im:
-        return np.ascontiguousarray(np.asarray(im.convert("RGB"))[:, :, ::-1])
-
-
-def write_bgr(path: str | Path, image: np.ndarray) -> None:
-    Image.fromarray(np.ascontiguousarray(image[:, :, ::-1])).save(path)
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -14,12 +14,12 @@ count, then ``x y w h score`` lines.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import scipy.io
+
+from ...files import write_atomically
 
 THRESHOLDS = 1000
 IOU_THRESHOLD = 0.5
@@ -28,17 +28,13 @@ SETTINGS = ("easy", "medium", "hard")
 
 def write_prediction_file(path: str | Path, image_name: str, boxes_xywh_score: np.ndarray) -> None:
     """Write one image's predictions atomically (rows x, y, w, h, score)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [image_name, str(len(boxes_xywh_score))]
     lines += [
         " ".join(f"{v:.3f}" if k < 4 else f"{v:.6f}" for k, v in enumerate(row))
         for row in boxes_xywh_score
     ]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    text = "\n".join(lines) + "\n"
+    write_atomically(Path(path), lambda tmp: tmp.write_text(text))
 
 
 def read_prediction_file(path: str | Path) -> np.ndarray:

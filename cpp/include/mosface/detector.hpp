@@ -19,12 +19,13 @@
 namespace mosface {
 
 // ncnn's set_cpu_powersave: 0 all cores, 1 little cores only, 2 big cores only.
-enum class PowerSave { all = 0, little = 1, big = 2 };
+// It is process-wide (thread affinity of ncnn's workers): `keep` leaves it as it is.
+enum class PowerSave { keep = -1, all = 0, little = 1, big = 2 };
 
 struct DetectorOptions {
     PostprocessParams postprocess;
     int num_threads = 0;  // 0: ncnn's default, the number of physical big cores
-    PowerSave powersave = PowerSave::all;
+    PowerSave powersave = PowerSave::keep;  // applied to the whole process when not `keep`
     bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
     bool light_mode = true;   // free intermediate blobs early (less memory)
     // Keep freed buffers in ncnn's pool between calls: ~15-25% faster, about
@@ -62,6 +63,7 @@ public:
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
 
     const Manifest& manifest() const;
+    // options().powersave reports the process-wide mode in force now.
     DetectorOptions options() const;
     // Network input size used for an image of this size (after the aspect-preserving resize).
     void network_input_size(int image_height, int image_width, int* net_height, int* net_width) const;
@@ -69,7 +71,7 @@ public:
     // Thread-safe setters: calls already running keep the values they started with.
     void set_postprocess(const PostprocessParams& params);
     void set_num_threads(int num_threads);
-    void set_powersave(PowerSave mode);
+    void set_powersave(PowerSave mode);  // process-wide, like ncnn's own setting
 
 private:
     class Impl;

@@ -40,11 +40,11 @@ def build_engine(name: str, model: BenchModel, threads: int, height: int, width:
     if name == "mosface":
         return engines.MosfaceEngine(model.ncnn_dir, threads, height, width)
     if name == "ncnn-wheel":
-        return engines.NcnnWheelEngine(model.ncnn_dir, threads, model.blobs())
+        return engines.NcnnWheelEngine(model.ncnn_dir, threads, model.io())
     if name == "onnxruntime":
-        return engines.OnnxRuntimeEngine(model.onnx_path, threads)
+        return engines.OnnxRuntimeEngine(model.onnx_path, threads, model.io()["mean"])
     if name == "torch":
-        return engines.TorchEngine(model.checkpoint, threads)
+        return engines.TorchEngine(model.checkpoint, threads, model.io()["mean"])
     if name == "yuface":
         return engines.YuFaceEngine()
     if name == "dlib-hog":

@@ -17,7 +17,6 @@ import numpy as np
 
 from .authors_numpy import reference_postprocess
 
-MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
 Stages = dict[str, float]
 
 
@@ -72,7 +71,7 @@ class NumpyPostprocessEngine(Engine):
 class NcnnWheelEngine(NumpyPostprocessEngine):
     """The ncnn Python wheel on the same .param/.bin, as a user would call it."""
 
-    def __init__(self, model_dir: Path, threads: int, blobs: dict) -> None:
+    def __init__(self, model_dir: Path, threads: int, io: dict) -> None:
         import ncnn
 
         self.name = "ncnn-wheel+numpy"
@@ -82,14 +81,15 @@ class NcnnWheelEngine(NumpyPostprocessEngine):
         self.net.opt.use_vulkan_compute = False
         if self.net.load_param(str(model_dir / "model.param")) or self.net.load_model(str(model_dir / "model.bin")):
             raise RuntimeError(f"the ncnn wheel could not load {model_dir}")
-        self.input_blob = blobs["input"]
-        self.output_blobs = blobs["outputs"]
+        self.input_blob = io["input"]
+        self.output_blobs = io["outputs"]
+        self.mean = [float(v) for v in io["mean"]]
 
     def infer(self, image: np.ndarray) -> tuple[Callable[[], list[np.ndarray]], float]:
         start = time.perf_counter()
         height, width = image.shape[:2]
         mat = self.ncnn.Mat.from_pixels(image, self.ncnn.Mat.PixelType.PIXEL_BGR, width, height)
-        mat.substract_mean_normalize(MEAN_BGR.tolist(), [])
+        mat.substract_mean_normalize(self.mean, [])
         preprocess_ms = _ms_since(start)
 
         def infer() -> list[np.ndarray]:
@@ -108,9 +108,10 @@ class NcnnWheelEngine(NumpyPostprocessEngine):
 
 
 class OnnxRuntimeEngine(NumpyPostprocessEngine):
-    def __init__(self, onnx_path: Path, threads: int) -> None:
+    def __init__(self, onnx_path: Path, threads: int, mean: list[float]) -> None:
         import onnxruntime
 
+        self.mean = np.asarray(mean, dtype=np.float32)
         self.name = "onnxruntime+numpy"
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -120,7 +121,7 @@ class OnnxRuntimeEngine(NumpyPostprocessEngine):
 
     def infer(self, image: np.ndarray) -> tuple[Callable[[], list[np.ndarray]], float]:
         start = time.perf_counter()
-        tensor = np.ascontiguousarray((image.astype(np.float32) - MEAN_BGR).transpose(2, 0, 1)[None])
+        tensor = np.ascontiguousarray((image.astype(np.float32) - self.mean).transpose(2, 0, 1)[None])
         preprocess_ms = _ms_since(start)
 
         def infer() -> list[np.ndarray]:
@@ -130,7 +131,7 @@ class OnnxRuntimeEngine(NumpyPostprocessEngine):
 
 
 class TorchEngine(NumpyPostprocessEngine):
-    def __init__(self, checkpoint: Path, threads: int) -> None:
+    def __init__(self, checkpoint: Path, threads: int, mean: list[float]) -> None:
         import torch
 
         from mosface.training.checkpoint import load_model
@@ -139,10 +140,11 @@ class TorchEngine(NumpyPostprocessEngine):
         self.torch = torch
         torch.set_num_threads(threads)
         self.model = load_model(checkpoint).eval()
+        self.mean = np.asarray(mean, dtype=np.float32)
 
     def infer(self, image: np.ndarray) -> tuple[Callable[[], list[np.ndarray]], float]:
         start = time.perf_counter()
-        tensor = self.torch.from_numpy((image.astype(np.float32) - MEAN_BGR).transpose(2, 0, 1).copy())[None]
+        tensor = self.torch.from_numpy((image.astype(np.float32) - self.mean).transpose(2, 0, 1).copy())[None]
         preprocess_ms = _ms_since(start)
 
         def infer() -> list[np.ndarray]:

@@ -32,18 +32,18 @@ def measure(engine: str, folder: Path, height: int, width: int) -> float:
 
 def _main(engine: str, folder: str, height: str, width: str) -> None:
     from .engines import MosfaceEngine, NcnnWheelEngine, OnnxRuntimeEngine, TorchEngine
-    from .models import benchmark_image, read_blobs
+    from .models import benchmark_image, read_io
 
     model_folder = Path(folder)
     image = benchmark_image(int(height), int(width))
     if engine in ("mosface", "mosface-no-pool"):
         runner = MosfaceEngine(model_folder / "ncnn", 1, int(height), int(width), memory_pool=engine == "mosface")
     elif engine == "ncnn-wheel":
-        runner = NcnnWheelEngine(model_folder / "ncnn", 1, read_blobs(model_folder / "ncnn"))
+        runner = NcnnWheelEngine(model_folder / "ncnn", 1, read_io(model_folder / "ncnn"))
     elif engine == "onnxruntime":
-        runner = OnnxRuntimeEngine(model_folder / "model.onnx", 1)
+        runner = OnnxRuntimeEngine(model_folder / "model.onnx", 1, read_io(model_folder / "ncnn")["mean"])
     elif engine == "torch":
-        runner = TorchEngine(model_folder / "checkpoint.pt", 1)
+        runner = TorchEngine(model_folder / "checkpoint.pt", 1, read_io(model_folder / "ncnn")["mean"])
     else:
         raise SystemExit(f"unknown engine {engine}")
     runner.run(image)

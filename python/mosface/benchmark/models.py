@@ -31,15 +31,15 @@ class BenchModel:
     onnx_path: Path  # ONNX with dynamic height/width, for onnxruntime
     trained: bool
 
-    def blobs(self) -> dict:
-        return read_blobs(self.ncnn_dir)
+    def io(self) -> dict:
+        return read_io(self.ncnn_dir)
 
 
-def read_blobs(ncnn_dir: Path) -> dict:
-    """Input blob and the six output blobs (loc, cls, landmarks, yaw, pitch, roll) from manifest.json."""
+def read_io(ncnn_dir: Path) -> dict:
+    """From manifest.json: input blob, BGR mean, and the six output blobs (loc ... roll) in order."""
     manifest = json.loads((ncnn_dir / "manifest.json").read_text())
     names = manifest["outputs"]
-    return {"input": manifest["input"]["blob"],
+    return {"input": manifest["input"]["blob"], "mean": manifest["input"]["mean"],
             "outputs": [names[k] for k in ("loc", "cls", "landmarks", "yaw", "pitch", "roll")]}
 
 
@@ -57,12 +57,12 @@ def _seeded_model(arch: str):
     import torch
 
     from mosface.convert.source import seeded_model
+    from mosface.training.data.images import to_input
 
     model = seeded_model(arch, dcn=False, head="stitch", seed=SEED).eval()
-    image = benchmark_image(480, 640)
-    tensor = torch.from_numpy((image.astype(np.float32) - [104, 117, 123]).transpose(2, 0, 1).copy())[None]
+    tensor = torch.from_numpy(to_input(benchmark_image(480, 640)))[None]
     with torch.inference_mode():
-        cls = model(tensor.float())[1][0].numpy()
+        cls = model(tensor)[1][0].numpy()
     margins = np.sort(cls[:, 1] - cls[:, 0])
     shift = float(margins[-CANDIDATES_PER_FRAME - 1])  # that many margins stay above 0
     with torch.no_grad():
@@ -95,9 +95,11 @@ def _code_fingerprint() -> str:
 def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> BenchModel:
     """Checkpoint, dynamic ncnn conversion and dynamic ONNX for `arch`, from cache when present."""
     from mosface.convert.cli import main as convert_main
+    from mosface.files import sha256_of
     from mosface.training.checkpoint import model_payload, save_checkpoint
 
-    tag = "trained" if checkpoint else f"seed{SEED}"
+    # A given checkpoint is identified by its content: another file never reuses this cache.
+    tag = f"checkpoint-{sha256_of(checkpoint)[:10]}" if checkpoint else f"seed{SEED}"
     folder = cache_root / f"{arch}-{tag}-v{__version__}-{_code_fingerprint()}"
     model = BenchModel(arch, folder / "checkpoint.pt", folder / "ncnn", folder / "model.onnx", checkpoint is not None)
     if model.checkpoint.exists() and (model.ncnn_dir / "manifest.json").exists() and model.onnx_path.exists():
@@ -109,7 +111,8 @@ def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> Benc
         shutil.copy(checkpoint, model.checkpoint)
     else:
         save_checkpoint(model.checkpoint, model_payload(_seeded_model(arch), source="seeded untrained (benchmark)"))
-    status = convert_main(["convert", str(model.checkpoint), "--out", str(model.ncnn_dir), "--dynamic"])
+    # --arch: a checkpoint of another architecture is refused, not benchmarked under a wrong name.
+    status = convert_main(["convert", str(model.checkpoint), "--arch", arch, "--out", str(model.ncnn_dir), "--dynamic"])
     if status != 0:
         raise RuntimeError(f"converting {arch} for the benchmark failed (exit {status})")
     _export_dynamic_onnx(model.checkpoint, model.onnx_path)
