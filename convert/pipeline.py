@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from ..files import current_umask
 from .errors import ConversionError, ParityError
 from .export import OPSET, export_onnx, simplify, trace_torchscript
 from .fold import fold_linear_heads, fp16_weight_reference
@@ -104,9 +105,7 @@ def _build(
 
 def _install(staging: Path, out: Path, overwrite: bool) -> None:
     """Rename staging to out; an old out (with overwrite) is swapped out first, then deleted."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private; the result is an ordinary folder
+    os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp made it private; the result is an ordinary folder
     if not out.exists():
         os.replace(staging, out)
         return

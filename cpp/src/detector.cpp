@@ -220,18 +220,24 @@ public:
     }
 
     void set_num_threads(int num_threads) {
-        if (num_threads < 0) {
-            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default), got " +
-                                        std::to_string(num_threads));
-        }
+        const int threads = resolved_threads(num_threads);
         std::lock_guard<std::mutex> lock(mutex_);
-        options_.num_threads = num_threads;
-        net_.opt.num_threads = num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
+        options_.num_threads = threads;
+        net_.opt.num_threads = threads;
     }
 
     void set_powersave(PowerSave mode) { apply_powersave(mode); }
 
 private:
+    // Validates a thread count; 0 means ncnn's default, the number of physical big cores.
+    static int resolved_threads(int num_threads) {
+        if (num_threads < 0) {
+            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default), got " +
+                                        std::to_string(num_threads));
+        }
+        return num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
+    }
+
     void resolve_input_size() {
         const bool requested = options_.input_height > 0 || options_.input_width > 0;
         if (options_.input_height < 0 || options_.input_width < 0 ||
@@ -252,14 +258,11 @@ private:
     }
 
     void configure_net() {
-        if (options_.num_threads < 0) {
-            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default)");
-        }
+        options_.num_threads = resolved_threads(options_.num_threads);
         net_.opt.use_vulkan_compute = false;
         net_.opt.lightmode = options_.light_mode;
         net_.opt.use_local_pool_allocator = options_.memory_pool;
-        net_.opt.num_threads = options_.num_threads > 0 ? options_.num_threads : ncnn::get_physical_big_cpu_count();
-        options_.num_threads = net_.opt.num_threads;
+        net_.opt.num_threads = options_.num_threads;
         net_.opt.use_fp16_packed = options_.fp16;
         net_.opt.use_fp16_storage = options_.fp16;
         net_.opt.use_fp16_arithmetic = options_.fp16;
