@@ -27,7 +27,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = list(args.set) + ([f"train.out_dir={args.out_dir}"] if args.out_dir else [])
     config = load_config(args.config, overrides)
     last = train(
-        config, resume=args.resume, device=args.device, backbone_weights=args.backbone_weights
+        config,
+        resume=args.resume,
+        device=args.device,
+        backbone_weights=args.backbone_weights,
+        from_scratch=args.from_scratch,
     )
     print(f"last checkpoint: {last}")
     return 0
@@ -114,7 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     p.add_argument(
-        "--backbone-weights", type=Path, help="ImageNet weights in torchvision's key layout"
+        "--backbone-weights",
+        type=Path,
+        help="ImageNet trunk weights in torchvision's key layout (overrides model.backbone_weights)",
+    )
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="train without the config's pretrained trunk (the paper trains from ImageNet weights)",
     )
     p.set_defaults(func=cmd_train)
 
