@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..files import sha256_of
@@ -67,33 +66,12 @@ def cmd_eval_widerface(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_aflw2000(args: argparse.Namespace) -> int:
-    """Hopenet protocol on whole images: the top-scoring detection's angles vs ground truth."""
-    from .data.aflw2000 import list_aflw2000
-    from .data.images import read_bgr
-    from .detect import detect_square
-    from .evaluate.metrics import pose_mae
+    """The release's protocol: stretched input, conf 0.4, NMS 0.4, largest detection."""
+    from .evaluate.aflw2000 import evaluate_aflw2000
 
-    model = load_model(args.checkpoint).to(args.device).eval()
-    preds, truths, missed = [], [], 0
-    for path, angles in list_aflw2000(args.root):
-        rows = detect_square(
-            model, read_bgr(path), args.size, device=args.device, conf_threshold=0.02
-        )
-        if len(rows) == 0:
-            missed += 1
-            continue
-        preds.append(rows[0, 15:18])
-        truths.append(angles)
-    result = pose_mae(np.asarray(preds), np.asarray(truths))
-    print(
-        json.dumps(
-            {
-                **{k: round(v, 3) for k, v in result.items()},
-                "faces": len(preds),
-                "no_detection": missed,
-            }
-        )
-    )
+    model = load_model(args.checkpoint).to(args.device)
+    result = evaluate_aflw2000(model, args.root, size=args.size, device=args.device)
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
     return 0
 
 
@@ -156,10 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_eval_widerface)
-    p = ev.add_parser("aflw2000", help="pose MAE per angle (Hopenet filtering)")
+    p = ev.add_parser(
+        "aflw2000",
+        help="release protocol: image stretched to --size, conf 0.4, NMS 0.4, largest box; "
+        "pose MAE per angle, images without a detection counted as skipped",
+    )
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--root", type=Path, required=True, help="folder of imageXXXXX.jpg + .mat")
-    p.add_argument("--size", type=int, default=640)
+    p.add_argument("--size", type=int, default=300, help="stretched input side (release: 300)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_eval_aflw2000)
     return parser

@@ -13,10 +13,10 @@ from PIL import Image, ImageDraw
 from mosface.training.data.aflw2000 import list_aflw2000
 from mosface.training.data.augment import augment, mirror, random_square_crop
 from mosface.training.data.sampling import FeedbackBatchSampler, FeedbackRule, HardSampleSampler
-from mosface.training.data.training_set import TrainingSet
-from mosface.training.losses import angle_to_bin
 from mosface.training.data.synthetic import draw_face, synthetic_image
+from mosface.training.data.training_set import TrainingSet
 from mosface.training.data.widerface import LabelFormatError, WiderFaceDataset, parse_label_file
+from mosface.training.losses import angle_to_bin
 
 POSE_LINE = "10 20 40 50 15 30 0.0 35 30 0.0 25 40 0.0 18 55 0.0 33 55 0.0 1.0 5.5 -20.0 3.0"
 NO_LANDMARK_LINE = "100 100 8 9 -1 -1 0.0 -1 -1 0.0 -1 -1 0.0 -1 -1 0.0 -1 -1 0.0 -1.0"
