@@ -13,11 +13,14 @@ from pathlib import Path
 
 import torch
 
-from ..files import sha256_of
+from ..files import sha256_of, write_atomically
 from .checkpoint import load_model, model_payload, save_checkpoint
 from .config import load_config
 from .models import build_model
 from .official import load_official
+
+HELD_OUT_IMAGES = 24
+HELD_OUT_SEED = 1000  # generated images are index-seeded: training's seed + 1000 never repeats them
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -33,7 +36,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         from_scratch=args.from_scratch,
     )
     print(f"last checkpoint: {last}")
+    if config["data"]["kind"] == "synthetic":
+        report_synthetic_ap(last, config)
     return 0
+
+
+def report_synthetic_ap(checkpoint: Path, config: dict) -> None:
+    """AP on generated images the run never saw, printed and written beside the checkpoint."""
+    from .data.synthetic import SyntheticFaces
+    from .evaluate.quick import dataset_ap
+
+    data = config["data"]
+    held_out = SyntheticFaces(
+        HELD_OUT_IMAGES, size=data["synthetic_size"], seed=config["train"]["seed"] + HELD_OUT_SEED
+    )
+    ap = dataset_ap(load_model(checkpoint), held_out, data["image_size"])
+    result = {"held_out_images": HELD_OUT_IMAGES, "ap": round(ap, 4)}
+    write_atomically(
+        checkpoint.parent / "held_out_ap.json", lambda tmp: tmp.write_text(json.dumps(result))
+    )
+    print(f"AP on {HELD_OUT_IMAGES} held-out generated images: {ap:.3f}")
 
 
 def cmd_import_official(args: argparse.Namespace) -> int:
