@@ -42,7 +42,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def report_synthetic_ap(checkpoint: Path, config: dict) -> None:
-    """AP on generated images the run never saw, printed and written beside the checkpoint."""
+    """AP on generated images the run never saw, printed and written beside the checkpoint,
+    with one of them as ``held_out_example.png`` to try ``mosface detect`` on."""
+    from PIL import Image
+
     from .data.synthetic import SyntheticFaces
     from .evaluate.quick import dataset_ap
 
@@ -54,6 +57,10 @@ def report_synthetic_ap(checkpoint: Path, config: dict) -> None:
     result = {"held_out_images": HELD_OUT_IMAGES, "ap": round(ap, 4)}
     write_atomically(
         checkpoint.parent / "held_out_ap.json", lambda tmp: tmp.write_text(json.dumps(result))
+    )
+    example = Image.fromarray(held_out.load(0)[0][:, :, ::-1])  # BGR -> RGB
+    write_atomically(
+        checkpoint.parent / "held_out_example.png", lambda tmp: example.save(tmp, "PNG")
     )
     print(f"AP on {HELD_OUT_IMAGES} held-out generated images: {ap:.3f}")
 
@@ -94,6 +101,25 @@ def cmd_eval_aflw2000(args: argparse.Namespace) -> int:
     model = load_model(args.checkpoint).to(args.device)
     result = evaluate_aflw2000(model, args.root, size=args.size, device=args.device)
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
+    return 0
+
+
+def cmd_eval_validation(args: argparse.Namespace) -> int:
+    """The release's validation metric on a label.txt set."""
+    from .data.widerface import WiderFaceDataset
+    from .evaluate.validation import validate
+
+    model = load_model(args.checkpoint).to(args.device)
+    dataset = WiderFaceDataset(args.label_file, args.image_root)
+    result = validate(
+        model,
+        dataset,
+        args.size,
+        conf_threshold=args.conf,
+        nms_threshold=args.nms,
+        device=args.device,
+    )
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
     return 0
 
 
@@ -166,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=300, help="stretched input side (release: 300)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_eval_aflw2000)
+    p = ev.add_parser(
+        "validation",
+        help="the release's validation metric: per-image recall/precision, top-detection pose",
+    )
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--label-file", type=Path, required=True, help="label.txt of the validation set")
+    p.add_argument("--image-root", type=Path, help="default: <label-file folder>/images")
+    p.add_argument("--size", type=int, default=640, help="square input side (release: 640)")
+    p.add_argument("--conf", type=float, default=0.5, help="score threshold (release: caller's)")
+    p.add_argument("--nms", type=float, default=0.4, help="NMS IoU (release: caller's)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_eval_validation)
     return parser
 
 

@@ -137,3 +137,33 @@ def test_aflw2000_release_protocol() -> None:
     rows = detect_stretched(Recorder(), np.zeros((120, 450, 3), np.uint8), 300)
     assert seen == [(1, 3, 300, 300)]  # stretched, aspect not kept
     assert len(rows) == 1
+
+
+def test_release_validation_metric_by_hand() -> None:
+    from mosface.training.evaluate.validation import release_validation
+
+    def det(x1, y1, x2, y2, angles=(0, 0, 0)):
+        out = np.zeros(18, np.float32)
+        out[:4], out[15:18] = (x1, y1, x2, y2), angles
+        return out
+
+    def gt(x1, y1, x2, y2, angles=(0, 0, 0)):
+        out = np.full(17, np.nan, np.float32)
+        out[:4], out[14:17] = (x1, y1, x2, y2), angles
+        return out
+
+    images = [
+        # Image 1: 2 faces, 1 detection on face 0 (IoU 1): recall 1/2, precision 1;
+        # one detection -> pose counted: |10 - 4|, |0 + 2|, |5 - 5|.
+        (np.stack([det(0, 0, 10, 10, (10, 0, 5))]), np.stack([gt(0, 0, 10, 10, (4, -2, 5)), gt(50, 50, 60, 60)])),
+        # Image 2: 2 detections (one IoU 100/110 = 0.91, one off), 2 faces: recall 1/2, precision
+        # 1/2; both counts != 1 -> no pose.
+        (np.stack([det(0, 0, 10, 11), det(30, 30, 40, 40)]), np.stack([gt(0, 0, 10, 10), gt(70, 70, 80, 80)])),
+        (np.zeros((0, 18), np.float32), np.stack([gt(0, 0, 10, 10)])),  # no detection: 0 / 1
+        (np.stack([det(0, 0, 10, 10)]), np.zeros((0, 17), np.float32)),  # no face: 1 / 0
+    ]  # fmt: skip
+    got = release_validation(images)
+    assert got["recall"] == pytest.approx((0.5 + 0.5 + 0 + 1) / 4)
+    assert got["precision"] == pytest.approx((1 + 0.5 + 1 + 0) / 4)
+    assert got["pose_images"] == 1
+    assert (got["yaw"], got["pitch"], got["roll"]) == pytest.approx((6, 2, 0))
