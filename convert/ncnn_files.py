@@ -145,9 +145,7 @@ def disable_winograd_on_offset_convs(param: str | Path) -> list[str]:
     lines = path.read_text().splitlines()
     producer = {blob: i for i, line in enumerate(lines[2:], start=2) for blob in _top_blobs(line)}
     pending = [
-        _bottom_blobs(line)[OFFSET_INPUT]
-        for line in lines[2:]
-        if line.split()[0] == DEFORMABLE
+        _bottom_blobs(line)[OFFSET_INPUT] for line in lines[2:] if line.split()[0] == DEFORMABLE
     ]
     marked: set[int] = set()
     seen: set[str] = set()

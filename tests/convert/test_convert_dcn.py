@@ -28,7 +28,9 @@ from tests.official_format import official_state_dict_of
 OFFSET_CONVS = 17  # 2 FPN merges + 3 levels x 5 SSH convs, one offset conv each
 
 
-def _offsets_and_masks(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _offsets_and_masks(
+    model: torch.nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     captured = []
     hooks = [
         m.conv_offset_mask.register_forward_hook(lambda _m, _i, out: captured.append(out))
@@ -52,7 +54,8 @@ def test_seeded_dcn_samples_like_a_trained_dcn() -> None:
     other_offsets, _ = _offsets_and_masks(model, second)
     assert 0.5 < float(offsets.std()) < 3.0  # pixels
     assert float((offsets - other_offsets).abs().mean()) > 0.3  # they follow the input
-    assert float(masks.min()) < 0.05 and float(masks.max()) > 0.95
+    assert float(masks.min()) < 0.05
+    assert float(masks.max()) > 0.95
     assert 0.2 < float(((masks > 0.25) & (masks < 0.75)).float().mean()) < 0.8
 
 
@@ -73,10 +76,8 @@ def assert_no_winograd_exactly_on_offset_convs(folder: Path) -> None:
     assert set(manifest["conversion"]["winograd_off_layers"]) == offset_convs
 
 
-@pytest.mark.parametrize(
-    ("arch", "dynamic"),
-    [("mos-s", False), ("mos-m", True)],
-)
+@pytest.mark.parametrize("dynamic", [False, True], ids=["fixed", "dynamic"])
+@pytest.mark.parametrize("arch", ["mos-s", "mos-m"])
 def test_seeded_dcn_models_pass_every_gate(arch: str, dynamic: bool, tmp_path: Path) -> None:
     source = load_source(arch=arch, dcn=True, seed=1)
     sizes = [(96, 128), (75, 131)] if dynamic else None  # odd sizes: partial border cells
