@@ -58,17 +58,23 @@ def classifier(name: str):
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             # adaptive_avg_pool2d becomes ncnn's global Pooling, as in benchncnn's networks
-            pooled = torch.flatten(nn.functional.adaptive_avg_pool2d(self.last(self.backbone(x)[2]), 1), 1)
+            pooled = torch.flatten(
+                nn.functional.adaptive_avg_pool2d(self.last(self.backbone(x)[2]), 1), 1
+            )
             return torch.softmax(self.fc(pooled), dim=1)
 
     with torch.random.fork_rng():
         torch.manual_seed(0)
         if name == "shufflenet_v2":  # torchvision's conv5 (464 -> 1024) + fc
-            last = nn.Sequential(nn.Conv2d(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU())
+            last = nn.Sequential(
+                nn.Conv2d(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU()
+            )
             return Classifier(ShuffleNetV2(1.0), last, 1024).eval()
         if name == "mobilenet_v2":  # torchvision's features.18 (320 -> 1280) + classifier
             return Classifier(MobileNetV2(), ConvBNReLU6(320, 1280, kernel=1), 1280).eval()
-    raise ValueError(f"unknown calibration network {name!r}; expected one of {sorted(PUBLISHED_MS)}")
+    raise ValueError(
+        f"unknown calibration network {name!r}; expected one of {sorted(PUBLISHED_MS)}"
+    )
 
 
 def convert_classifier(name: str, folder: Path) -> tuple[Path, Path]:
@@ -114,7 +120,9 @@ def calibrate(instructions: dict[str, int]) -> dict:
         "ms_per_ginstr": round(statistics.geometric_mean(rates), 3),
         "ms_per_ginstr_range": [min(rates), max(rates)],
         "agreement": round(max(rates) / min(rates), 4),  # 1.0: both networks give the same constant
-        "two_thread_scaling": round(statistics.fmean(n["two_thread_scaling"] for n in nets.values()), 4),
+        "two_thread_scaling": round(
+            statistics.fmean(n["two_thread_scaling"] for n in nets.values()), 4
+        ),
         "assumptions": ASSUMPTIONS,
     }
 

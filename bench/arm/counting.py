@@ -17,6 +17,7 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from mosface.files import write_atomically
@@ -42,15 +43,21 @@ def sha256_files(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def _run(command: list[str], what: str, timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
+def _run(
+    command: list[str], what: str, timeout: float = RUN_TIMEOUT_S
+) -> subprocess.CompletedProcess:
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except FileNotFoundError as error:
         raise CountingError(f"{what}: {command[0]} not found") from error
     except subprocess.TimeoutExpired as error:
         raise CountingError(f"{what}: no result after {timeout:.0f} s") from error
     if result.returncode != 0:
-        raise CountingError(f"{what} failed (exit {result.returncode}):\n{(result.stdout + result.stderr)[-2000:]}")
+        raise CountingError(
+            f"{what} failed (exit {result.returncode}):\n{(result.stdout + result.stderr)[-2000:]}"
+        )
     return result
 
 
@@ -68,7 +75,9 @@ def arm_ncnn_prefix(cross_build: Path) -> Path:
     """The ARM ncnn the cross build linked (from its CMake cache): the calibration uses the same."""
     cache = cross_build / "CMakeCache.txt"
     if not cache.is_file():
-        raise CountingError(f"{cross_build} is not configured; run scripts/cross_aarch64.sh --no-wheel first")
+        raise CountingError(
+            f"{cross_build} is not configured; run scripts/cross_aarch64.sh --no-wheel first"
+        )
     found = re.search(r"^ncnn_DIR:PATH=(.*)$", cache.read_text(), re.MULTILINE)
     if not found:
         raise CountingError(f"{cache} records no ncnn_DIR")
@@ -80,15 +89,32 @@ def build_ncnn_forward(cross_build: Path) -> Path:
     prefix = arm_ncnn_prefix(cross_build)
     source = HERE / "ncnn_forward.cpp"
     library = prefix / "lib" / "libncnn.a"
-    key = hashlib.sha256(source.read_bytes() + str(library.stat().st_mtime_ns).encode() + bytes(prefix)).hexdigest()
+    key = hashlib.sha256(
+        source.read_bytes() + str(library.stat().st_mtime_ns).encode() + bytes(prefix)
+    ).hexdigest()
     binary = cross_build / "bench-arm" / f"ncnn-forward-{key[:12]}"
     if not binary.exists():
         binary.parent.mkdir(parents=True, exist_ok=True)
         tmp = binary.with_suffix(".tmp")
         # Same target flags as the toolchain file: ARMv8.0, tuned for the A72.
-        _run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-march=armv8-a", "-mtune=cortex-a72.cortex-a53",
-              "-fopenmp", "-static", f"-I{prefix / 'include' / 'ncnn'}", str(source), str(library),
-              "-o", str(tmp)], "compiling ncnn-forward", timeout=600)
+        _run(
+            [
+                "aarch64-linux-gnu-g++",
+                "-O2",
+                "-std=c++17",
+                "-march=armv8-a",
+                "-mtune=cortex-a72.cortex-a53",
+                "-fopenmp",
+                "-static",
+                f"-I{prefix / 'include' / 'ncnn'}",
+                str(source),
+                str(library),
+                "-o",
+                str(tmp),
+            ],
+            "compiling ncnn-forward",
+            timeout=600,
+        )
         tmp.replace(binary)
     return binary
 
@@ -108,19 +134,36 @@ def count(plugin: Path, command: list[str]) -> dict[str, int]:
     """Instructions executed by one aarch64 program run (the plugin's log goes to a file)."""
     with tempfile.TemporaryDirectory(prefix="mosface-insn-") as work:
         log = Path(work) / "plugin.log"
-        _run([QEMU, "-cpu", QEMU_CPU, "-plugin", str(plugin), "-d", "plugin", "-D", str(log), *command],
-             f"counting {Path(command[0]).name}")
+        _run(
+            [
+                QEMU,
+                "-cpu",
+                QEMU_CPU,
+                "-plugin",
+                str(plugin),
+                "-d",
+                "plugin",
+                "-D",
+                str(log),
+                *command,
+            ],
+            f"counting {Path(command[0]).name}",
+        )
         return parse_counts(log.read_text())
 
 
-def per_repetition(plugin: Path, command_for: callable, first: int, inputs: list[Path]) -> dict:
+def per_repetition(
+    plugin: Path, command_for: Callable[[int], list[str]], first: int, inputs: list[Path]
+) -> dict:
     """Counts of ``command_for(first)``, ``(first + 1)`` and ``(first + 2)`` repetitions.
 
     Returns the per-repetition instructions (N+1 minus N, by class), the raw
     totals, and how far the second difference (N+2 minus N+1) is from the first:
     the evidence that one repetition costs the same each time.
     """
-    key_text = json.dumps([QEMU_CPU, sha256_files(plugin, *inputs), command_for(first)], default=str)
+    key_text = json.dumps(
+        [QEMU_CPU, sha256_files(plugin, *inputs), command_for(first)], default=str
+    )
     cache_file = CACHE / "counts" / f"{hashlib.sha256(key_text.encode()).hexdigest()[:24]}.json"
     if cache_file.is_file():
         return json.loads(cache_file.read_text())
@@ -132,7 +175,9 @@ def per_repetition(plugin: Path, command_for: callable, first: int, inputs: list
         "totals": [r["total"] for r in runs],
         "per_repetition": step,
         "second_difference": second,
-        "difference_spread": abs(second - step["total"]) / step["total"] if step["total"] > 0 else None,
+        "difference_spread": abs(second - step["total"]) / step["total"]
+        if step["total"] > 0
+        else None,
     }
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(cache_file, lambda tmp: tmp.write_text(json.dumps(result)))

@@ -50,7 +50,9 @@ class Tools:
 
     def __init__(self, bench: Path) -> None:
         if not bench.is_file():
-            raise counting.CountingError(f"{bench} not found: run scripts/cross_aarch64.sh --no-wheel first")
+            raise counting.CountingError(
+                f"{bench} not found: run scripts/cross_aarch64.sh --no-wheel first"
+            )
         self.bench = bench
         self.plugin = counting.build_plugin()
         self.ncnn_forward = counting.build_ncnn_forward(bench.parents[1])
@@ -66,11 +68,20 @@ class Tools:
     def _count_classifier(self, name: str) -> int:
         sources = [Path(calibration.__file__), ROOT / "training" / "models" / "backbones.py"]
         fingerprint = counting.sha256_files(*sources)[:10]
-        param, weights = calibration.convert_classifier(name, counting.CACHE / "calibration" / f"{name}-{fingerprint}")
+        param, weights = calibration.convert_classifier(
+            name, counting.CACHE / "calibration" / f"{name}-{fingerprint}"
+        )
         size = str(calibration.INPUT_SIZE)
         counted = counting.per_repetition(
             self.plugin,
-            lambda n: [str(self.ncnn_forward), str(param), str(weights), size, size, str(WARMUP + n)],
+            lambda n: [
+                str(self.ncnn_forward),
+                str(param),
+                str(weights),
+                size,
+                size,
+                str(WARMUP + n),
+            ],
             1,
             [self.ncnn_forward, param, weights],
         )
@@ -96,8 +107,19 @@ def count_row(tools: Tools, arch: str, size: str, *, fp16: bool, runs: int) -> d
     extra = ["--fp16"] if fp16 else []
 
     def command(n: int) -> list[str]:
-        return [str(tools.bench), str(model), "--size", size, "--threads", "1",
-                "--warmup", str(WARMUP), "--iterations", str(n), *extra]
+        return [
+            str(tools.bench),
+            str(model),
+            "--size",
+            size,
+            "--threads",
+            "1",
+            "--warmup",
+            str(WARMUP),
+            "--iterations",
+            str(n),
+            *extra,
+        ]
 
     files = [tools.bench, model / "model.param", model / "model.bin", model / "manifest.json"]
     counted = counting.per_repetition(tools.plugin, command, runs, files)
@@ -127,7 +149,7 @@ def report(tools: Tools, rows: list[dict]) -> dict:
         "qemu_cpu": counting.QEMU_CPU,
         "bench_binary_sha256": hashlib.sha256(tools.bench.read_bytes()).hexdigest(),
         "models": "seeded, untrained (mosface.benchmark.models: class bias shifted to ~30 candidates "
-                  "per 640x480 frame), converted with --dynamic",
+        "per 640x480 frame), converted with --dynamic",
         "calibration": tools.calibration(),
         "rows": rows,
     }
@@ -181,13 +203,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=ARCHS, help="one model (with --size)")
     parser.add_argument("--size", help="WIDTHxHEIGHT of the synthetic image, e.g. 320x240")
     parser.add_argument("--fp16", action="store_true", help="fp16 storage (mosface-bench --fp16)")
-    parser.add_argument("--sweep", action="store_true",
-                        help=f"{', '.join(ARCHS)} x {', '.join(SWEEP_SIZES)} x fp32/fp16")
-    parser.add_argument("--runs", type=int, default=1, help="N: count N, N+1 and N+2 timed detects (default 1)")
-    parser.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="the aarch64 mosface-bench")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help=f"{', '.join(ARCHS)} x {', '.join(SWEEP_SIZES)} x fp32/fp16",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="N: count N, N+1 and N+2 timed detects (default 1)"
+    )
+    parser.add_argument(
+        "--bench", type=Path, default=DEFAULT_BENCH, help="the aarch64 mosface-bench"
+    )
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    parser.add_argument("--readme", action="store_true",
-                        help="with --sweep: write the table into README.md and docs/arm.md")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="with --sweep: write the table into README.md and docs/arm.md",
+    )
     args = parser.parse_args(argv)
     if args.sweep == bool(args.arch or args.size):
         parser.error("give --arch and --size, or --sweep")
@@ -216,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out, lambda tmp: tmp.write_text(json.dumps(result, indent=1) + "\n"))
     for row in rows:
-        print(f"{row['arch']:<9} {row['size']:>8} {'fp16' if row['fp16'] else 'fp32'}  "
-              f"{row['instructions']:>14,d} instructions  ~{row['rk3399_estimate_ms']:.1f} ms on one A72, "
-              f"~{row['rk3399_estimate_ms_2_threads']:.1f} ms on two (MAC ratio: ~{row['mac_ratio_estimate_ms_2_threads']:.1f})")
+        print(
+            f"{row['arch']:<9} {row['size']:>8} {'fp16' if row['fp16'] else 'fp32'}  "
+            f"{row['instructions']:>14,d} instructions  ~{row['rk3399_estimate_ms']:.1f} ms on one A72, "
+            f"~{row['rk3399_estimate_ms_2_threads']:.1f} ms on two (MAC ratio: ~{row['mac_ratio_estimate_ms_2_threads']:.1f})"
+        )
     print(f"wrote {args.out}")
     if args.readme:
         from bench.readme_table import README, update_readme

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CI_JSON = ROOT / "build" / "cross-logs" / "arm-instructions-mos-tiny-320x240.json"
 
 needs_plugin_tools = pytest.mark.skipif(
-    shutil.which("qemu-aarch64") is None or shutil.which("aarch64-linux-gnu-gcc") is None
+    shutil.which("qemu-aarch64") is None
+    or shutil.which("aarch64-linux-gnu-gcc") is None
     or subprocess.run(["pkg-config", "--exists", "glib-2.0"], check=False).returncode != 0,
     reason="needs qemu-user, libglib2.0-dev and gcc-aarch64-linux-gnu (bench/arm/build_plugin.sh installs them)",
 )
@@ -53,7 +54,9 @@ def test_plugin_counts_a_known_loop_exactly_by_class(tmp_path: Path) -> None:
     source = tmp_path / "loop.c"
     source.write_text(LOOP)
     program = tmp_path / "loop"
-    subprocess.run(["aarch64-linux-gnu-gcc", "-O1", "-static", str(source), "-o", str(program)], check=True)
+    subprocess.run(
+        ["aarch64-linux-gnu-gcc", "-O1", "-static", str(source), "-o", str(program)], check=True
+    )
     plugin = counting.build_plugin()
     small, large = (counting.count(plugin, [str(program), str(n)]) for n in (100000, 400000))
     # Same-length arguments: the startup code (atol, strlen) is identical; 300,000 more iterations.
@@ -91,14 +94,23 @@ def test_calibration_constants_agreement_and_estimates() -> None:
     estimate = calibration.estimate_ms(1_000_000_000, result)
     assert estimate["rk3399_estimate_ms"] == pytest.approx(result["ms_per_ginstr"], abs=0.01)
     assert estimate["rk3399_estimate_range_ms"] == pytest.approx([197.95, 200.105], abs=0.006)
-    assert estimate["rk3399_estimate_ms_2_threads"] == pytest.approx(result["ms_per_ginstr"] * scaling, abs=0.05)
+    assert estimate["rk3399_estimate_ms_2_threads"] == pytest.approx(
+        result["ms_per_ginstr"] * scaling, abs=0.05
+    )
 
 
-@pytest.mark.skipif(not CI_JSON.is_file(), reason="run scripts/cross_aarch64.sh first (it writes this JSON)")
+@pytest.mark.skipif(
+    not CI_JSON.is_file(), reason="run scripts/cross_aarch64.sh first (it writes this JSON)"
+)
 def test_ci_count_of_mos_tiny_is_sane() -> None:
     result = json.loads(CI_JSON.read_text())
     (row,) = result["rows"]
-    assert (row["arch"], row["size"], row["fp16"], row["threads"]) == ("mos-tiny", "320x240", False, 1)
+    assert (row["arch"], row["size"], row["fp16"], row["threads"]) == (
+        "mos-tiny",
+        "320x240",
+        False,
+        1,
+    )
     assert isinstance(row["instructions"], int)
     assert row["instructions"] > 0
     assert row["rk3399_estimate_ms"] > 0
