@@ -154,34 +154,39 @@ def count(plugin: Path, command: list[str]) -> dict[str, int]:
 
 
 def per_repetition(
-    plugin: Path, command_for: Callable[[int], list[str]], first: int, inputs: list[Path]
+    plugin: Path,
+    command_for: Callable[[int], list[str]],
+    first: int,
+    inputs: list[Path],
+    *,
+    check_linearity: bool,
 ) -> dict:
-    """Counts of ``command_for(first)``, ``(first + 1)`` and ``(first + 2)`` repetitions.
+    """Counts of ``command_for(first)`` and ``(first + 1)`` repetitions (and ``first + 2``).
 
-    Returns the per-repetition instructions (N+1 minus N, by class), the raw
-    totals, and how far the second difference (N+2 minus N+1) is from the first:
-    the evidence that one repetition costs the same each time.
+    Returns the per-repetition instructions (N+1 minus N, by class) and the raw
+    totals. With ``check_linearity`` a third run gives the second difference
+    (N+2 minus N+1) and how far it is from the first: the evidence that one
+    repetition costs the same each time (None without it).
     """
+    repetitions = [first, first + 1, first + 2] if check_linearity else [first, first + 1]
     key_text = json.dumps(
-        [QEMU_CPU, sha256_files(plugin, *inputs), command_for(first)], default=str
+        [QEMU_CPU, sha256_files(plugin, *inputs), command_for(first), repetitions], default=str
     )
     cache_file = CACHE / "counts" / f"{hashlib.sha256(key_text.encode()).hexdigest()[:24]}.json"
     if cache_file.is_file():
         return json.loads(cache_file.read_text())
-    # Three independent processes: run side by side (each counts only itself).
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        runs = list(
-            pool.map(lambda n: count(plugin, command_for(n)), (first, first + 1, first + 2))
-        )
+    # Independent processes: run side by side (each counts only itself).
+    with ThreadPoolExecutor(max_workers=len(repetitions)) as pool:
+        runs = list(pool.map(lambda n: count(plugin, command_for(n)), repetitions))
     step = {c: runs[1][c] - runs[0][c] for c in ("total", *CLASSES)}
-    second = runs[2]["total"] - runs[1]["total"]
+    second = runs[2]["total"] - runs[1]["total"] if check_linearity else None
     result = {
-        "repetitions": [first, first + 1, first + 2],
+        "repetitions": repetitions,
         "totals": [r["total"] for r in runs],
         "per_repetition": step,
         "second_difference": second,
         "difference_spread": abs(second - step["total"]) / step["total"]
-        if step["total"] > 0
+        if second is not None and step["total"] > 0
         else None,
     }
     cache_file.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,14 @@ ARCHS = ("mos-s", "mos-m", "mos-tiny")
 SWEEP_SIZES = ("320x240", "640x480")
 DEFAULT_BENCH = ROOT / "build" / "aarch64" / "cpp" / "mosface-bench"
 MODEL_CACHE = Path.home() / ".cache" / "mosface" / "bench"
-WARMUP = 1  # the first detect allocates the memory pools: never in the difference
+# Priority order of the sweep (cheap and most asked-for first): on a busy 2-core machine the
+# 640x480 rows of MOS-S/MOS-M take many minutes each, and the JSON is written after every row.
+SWEEP = [
+    (arch, size, fp16)
+    for size in SWEEP_SIZES
+    for fp16 in (False, True)
+    for arch in ("mos-tiny", "mos-s", "mos-m")
+]
 METHOD = (
     "aarch64 instructions of one detect() (preprocess, ncnn inference, post-processing) of the "
     "seeded model on a synthetic image, one thread, counted by a qemu TCG plugin under "
@@ -80,10 +89,11 @@ class Tools:
                 str(weights),
                 size,
                 size,
-                str(WARMUP + n),
+                str(n),
             ],
             1,
             [self.ncnn_forward, param, weights],
+            check_linearity=True,
         )
         return counted["per_repetition"]["total"]
 
@@ -98,7 +108,9 @@ def mac_ratio_estimate(arch: str, width: int, height: int) -> dict:
     return {"macs": macs, "mac_ratio_estimate_ms_2_threads": round(rk3399_estimate_ms(macs), 2)}
 
 
-def count_row(tools: Tools, arch: str, size: str, *, fp16: bool, runs: int) -> dict:
+def count_row(
+    tools: Tools, arch: str, size: str, *, fp16: bool, runs: int, check_linearity: bool
+) -> dict:
     """One JSON row: instructions of one detect, by class, and the estimates."""
     from mosface.benchmark.models import prepare
 
@@ -115,14 +127,16 @@ def count_row(tools: Tools, arch: str, size: str, *, fp16: bool, runs: int) -> d
             "--threads",
             "1",
             "--warmup",
-            str(WARMUP),
+            "0",  # N >= 1: the first detect (pool allocations) is in both counts
             "--iterations",
             str(n),
             *extra,
         ]
 
     files = [tools.bench, model / "model.param", model / "model.bin", model / "manifest.json"]
-    counted = counting.per_repetition(tools.plugin, command, runs, files)
+    counted = counting.per_repetition(
+        tools.plugin, command, runs, files, check_linearity=check_linearity
+    )
     step = counted["per_repetition"]
     row = {
         "arch": arch,
@@ -188,14 +202,26 @@ def markdown_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def sweep_rows(tools: Tools, runs: int) -> list[dict]:
-    rows = []
-    for arch in ARCHS:
-        for size in SWEEP_SIZES:
-            for fp16 in (False, True):
-                print(f"counting {arch} {size} {'fp16' if fp16 else 'fp32'}", flush=True)
-                rows.append(count_row(tools, arch, size, fp16=fp16, runs=runs))
-    return rows
+def canonical_order(row: dict) -> tuple:
+    return ARCHS.index(row["arch"]), SWEEP_SIZES.index(row["size"]), row["fp16"]
+
+
+def sweep(tools: Tools, runs: int, save: Callable[[list[dict]], None]) -> list[dict]:
+    """The sweep, two rows at a time, saved after every row (a long sweep keeps what it did)."""
+    rows: list[dict] = []
+
+    def one(case: tuple[str, str, bool]) -> dict:
+        arch, size, fp16 = case
+        row = count_row(tools, arch, size, fp16=fp16, runs=runs, check_linearity=False)
+        print(f"counted {arch} {size} {'fp16' if fp16 else 'fp32'}", flush=True)
+        return row
+
+    tools.calibration()  # once, before the threads
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for row in pool.map(one, SWEEP):
+            rows.append(row)
+            save(sorted(rows, key=canonical_order))
+    return sorted(rows, key=canonical_order)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,18 +261,36 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             parser.error(str(error))
 
+    def save(rows: list[dict]) -> None:
+        result = report(tools, rows)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(args.out, lambda tmp: tmp.write_text(json.dumps(result, indent=1) + "\n"))
+        if args.readme:
+            from bench.readme_table import README, update_readme
+
+            table = markdown_table(result)
+            update_readme(README, "rk3399-estimate", table)
+            update_readme(ROOT / "docs" / "arm.md", "rk3399-instructions", table)
+
     try:
         tools = Tools(args.bench)
         if args.sweep:
-            rows = sweep_rows(tools, args.runs)
+            rows = sweep(tools, args.runs, save)
         else:
-            rows = [count_row(tools, args.arch, args.size, fp16=args.fp16, runs=args.runs)]
-        result = report(tools, rows)
+            rows = [
+                count_row(
+                    tools,
+                    args.arch,
+                    args.size,
+                    fp16=args.fp16,
+                    runs=args.runs,
+                    check_linearity=True,
+                )
+            ]
+            save(rows)
     except counting.CountingError as error:
         print(f"instructions: {error}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(args.out, lambda tmp: tmp.write_text(json.dumps(result, indent=1) + "\n"))
     for row in rows:
         print(
             f"{row['arch']:<9} {row['size']:>8} {'fp16' if row['fp16'] else 'fp32'}  "
@@ -254,12 +298,6 @@ def main(argv: list[str] | None = None) -> int:
             f"~{row['rk3399_estimate_ms_2_threads']:.1f} ms on two (MAC ratio: ~{row['mac_ratio_estimate_ms_2_threads']:.1f})"
         )
     print(f"wrote {args.out}")
-    if args.readme:
-        from bench.readme_table import README, update_readme
-
-        table = markdown_table(result)
-        update_readme(README, "rk3399-estimate", table)
-        update_readme(ROOT / "docs" / "arm.md", "rk3399-instructions", table)
     return 0
 
 
