@@ -124,6 +124,8 @@ def count_row(
             str(model),
             "--size",
             size,
+            "--input-size",  # the network runs at the image's size (else fitted into 640x640)
+            size,
             "--threads",
             "1",
             "--warmup",
