@@ -175,7 +175,7 @@ def markdown_table(result: dict) -> str:
     """The README / docs/arm.md table: instruction-based estimates with the MAC-ratio ones beside."""
     lines = [
         "| model | size | storage | G instructions | NEON/FP | load/store | 1 x A72 (ms) | 2 x A72 (ms) "
-        "| MAC-ratio 2 x A72 (ms) | instructions / MACs |",
+        "| MAC-ratio 2 x A72 (ms) | instructions ÷ MAC-ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
