@@ -42,6 +42,9 @@ model: median and p90 over the timed iterations, then one JSON line.
   --image FILE            binary PPM (P6, RGB) or PGM (P5, gray) image, 8 bits
   --size WxH              synthetic image of this size (default: the model's
                           input size); ignored with --image
+  --input-size WxH        network input box the image is fitted into (default:
+                          the manifest's); --size 320x240 --input-size 320x240
+                          runs the network at 320x240
   --iterations N          timed detect() calls (default 50)
   --warmup N              untimed calls first (default 5)
   --threads N             ncnn threads; 0 = ncnn's default, the number of big
@@ -75,6 +78,8 @@ struct Arguments {
     std::string image_path;
     int synthetic_width = 0;  // 0: the model's input size
     int synthetic_height = 0;
+    int input_width = 0;  // 0: the manifest's input size
+    int input_height = 0;
     int iterations = 50;
     int warmup = 5;
     int threads = 0;
@@ -109,13 +114,13 @@ float parse_float(const std::string& option, const std::string& text) {
 }
 
 // Sizes are written WIDTHxHEIGHT on the command line, as cameras and OpenCV write them.
-void parse_size(const std::string& text, int* width, int* height) {
+void parse_size(const std::string& option, const std::string& text, int* width, int* height) {
     const std::size_t x = text.find('x');
     if (x == std::string::npos) {
-        throw UsageError("--size expects WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
+        throw UsageError(option + " expects WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
     }
-    *width = parse_int("--size width", text.substr(0, x), 1);
-    *height = parse_int("--size height", text.substr(x + 1), 1);
+    *width = parse_int(option + " width", text.substr(0, x), 1);
+    *height = parse_int(option + " height", text.substr(x + 1), 1);
 }
 
 mosface::PowerSave parse_powersave(const std::string& text) {
@@ -151,7 +156,9 @@ Arguments parse_arguments(int argc, char** argv) {
         } else if (option == "--image") {
             args.image_path = value();
         } else if (option == "--size") {
-            parse_size(value(), &args.synthetic_width, &args.synthetic_height);
+            parse_size(option, value(), &args.synthetic_width, &args.synthetic_height);
+        } else if (option == "--input-size") {
+            parse_size(option, value(), &args.input_width, &args.input_height);
         } else if (option == "--iterations") {
             args.iterations = parse_int(option, value(), 1);
         } else if (option == "--warmup") {
@@ -356,6 +363,8 @@ void write_detections(const std::string& path, const std::vector<mosface::Detect
 int run(const Arguments& args) {
     mosface::DetectorOptions options;
     options.num_threads = args.threads;
+    options.input_height = args.input_height;
+    options.input_width = args.input_width;
     options.powersave = args.powersave;
     options.fp16 = args.fp16;
     options.memory_pool = args.memory_pool;

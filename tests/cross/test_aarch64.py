@@ -136,11 +136,25 @@ def test_mosface_bench_reports_stages_and_json(host_bench: Path, fixture_folder:
         assert 0 <= summary[f"{stage}_median_ms"] <= summary[f"{stage}_p90_ms"]
 
 
+def test_mosface_bench_input_size_sets_the_network_input(host_bench: Path, fixture_folder: Path,
+                                                         tmp_path: Path) -> None:
+    # The tiny fixture is dynamic with a 64x64 box: a 96x80 image is fitted to 64x53 by default.
+    sizes = {}
+    for extra in ([], ["--input-size", "96x80"]):
+        json_path = tmp_path / "bench.json"
+        check(run([host_bench, fixture_folder / "tiny", "--size", "96x80", "--iterations", "1",
+                   "--warmup", "0", "--json", json_path, *extra]))
+        summary = json.loads(json_path.read_text())
+        sizes[len(extra)] = (summary["net_width"], summary["net_height"])
+    assert sizes == {0: (64, 53), 2: (96, 80)}
+
+
 @pytest.mark.parametrize(
     ("arguments", "status", "message"),
     [
         ([], 2, "MODEL is missing"),
         (["{model}", "--size", "640"], 2, "WIDTHxHEIGHT"),
+        (["{model}", "--input-size", "0x480"], 2, "--input-size width expects an integer >= 1"),
         (["{model}", "--threads", "-1"], 2, "--threads expects an integer >= 0"),
         (["{model}", "--powersave", "medium"], 2, "all, little or big"),
         (["{model}", "--frobnicate"], 2, "unknown option --frobnicate"),
