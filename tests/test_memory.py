@@ -59,7 +59,8 @@ def test_counts_cover_the_live_set_and_everything_comes_back(model: Path, memory
         # up to twice a request's size can add (the blob allocator's reuse limit).
         assert blobs["peak_held"] <= 2 * blobs["peak_requested"]
     else:
-        assert blobs["cached"] == 0 and blobs["reused"] == 0
+        assert blobs["cached"] == 0
+        assert blobs["reused"] == 0
 
 
 @pytest.mark.parametrize("memory_pool", [False, True])
@@ -82,4 +83,5 @@ def test_resident_memory_stays_flat_over_random_sizes(model: Path, memory_pool: 
     # ncnn's keep-everything pool grew by several live sets over such a run.
     assert growth < 3.0, f"resident memory grew by {growth:.1f} MiB over 250 calls"
     counts = detector.memory_counts()
-    assert counts["blobs"]["in_use"] == 0 and counts["workspace"]["in_use"] == 0
+    assert counts["blobs"]["in_use"] == 0
+    assert counts["workspace"]["in_use"] == 0

@@ -42,6 +42,8 @@ model: median and p90 over the timed iterations, then one JSON line.
   --image FILE            binary PPM (P6, RGB) or PGM (P5, gray) image, 8 bits
   --size WxH              synthetic image of this size (default: the model's
                           input size); ignored with --image
+  --input-size WxH        network input box the image is fitted into (a
+                          --dynamic model; default: the manifest's size)
   --iterations N          timed detect() calls (default 50)
   --warmup N              untimed calls first (default 5)
   --threads N             ncnn threads; 0 = ncnn's default, the number of big
@@ -77,6 +79,8 @@ struct Arguments {
     std::string image_path;
     int synthetic_width = 0;  // 0: the model's input size
     int synthetic_height = 0;
+    int input_width = 0;  // 0: the manifest's size
+    int input_height = 0;
     int iterations = 50;
     int warmup = 5;
     int threads = 0;
@@ -115,10 +119,10 @@ float parse_float(const std::string& option, const std::string& text) {
 void parse_size(const std::string& text, int* width, int* height) {
     const std::size_t x = text.find('x');
     if (x == std::string::npos) {
-        throw UsageError("--size expects WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
+        throw UsageError("sizes are WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
     }
-    *width = parse_int("--size width", text.substr(0, x), 1);
-    *height = parse_int("--size height", text.substr(x + 1), 1);
+    *width = parse_int("width", text.substr(0, x), 1);
+    *height = parse_int("height", text.substr(x + 1), 1);
 }
 
 mosface::PowerSave parse_powersave(const std::string& text) {
@@ -155,6 +159,8 @@ Arguments parse_arguments(int argc, char** argv) {
             args.image_path = value();
         } else if (option == "--size") {
             parse_size(value(), &args.synthetic_width, &args.synthetic_height);
+        } else if (option == "--input-size") {
+            parse_size(value(), &args.input_width, &args.input_height);
         } else if (option == "--iterations") {
             args.iterations = parse_int(option, value(), 1);
         } else if (option == "--warmup") {
@@ -383,6 +389,8 @@ int run(const Arguments& args) {
     options.num_threads = args.threads;
     options.powersave = args.powersave;
     options.fp16 = args.fp16;
+    options.input_width = args.input_width;
+    options.input_height = args.input_height;
     options.memory_pool = args.memory_pool;
     options.postprocess.conf_threshold = args.conf_threshold;
     options.postprocess.nms_threshold = args.nms_threshold;
