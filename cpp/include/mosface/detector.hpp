@@ -30,9 +30,9 @@ struct DetectorOptions {
     bool light_mode = true;   // free intermediate blobs early (less memory)
     // Keep freed activation and workspace buffers for reuse by later calls,
     // never more than the largest live set seen (see AllocatorCounts). Off by
-    // default: malloc alone reuses its freed memory as fast on MOS and held
-    // less (MOS-S 640x480: 94 MiB peak for the Python process against 157 MiB
-    // with ncnn's keep-everything pool; docs/memory.md).
+    // default: malloc alone reused its freed memory as fast on MOS and held
+    // less (MOS-S 640x480, Python process, one detect: 92 MiB peak against
+    // 137 MiB with ncnn's keep-everything pool; docs/memory.md).
     bool memory_pool = false;
     int input_height = 0;     // 0: the manifest's size
     int input_width = 0;
