@@ -108,7 +108,7 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 class Detector::Impl {
 public:
     Impl(const std::string& model, const std::string& bin_path, const DetectorOptions& options)
-        : options_(options), 
+        : options_(options),
           // Feature maps live across layers: reuse only near their size. Workspaces
           // live within one layer: any larger cached one serves.
           blob_allocator_(options.memory_pool, 1),

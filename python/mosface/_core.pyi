@@ -77,7 +77,8 @@ class Detector:
         """(height, width) of the network input used for an image of this size."""
     def memory_counts(self) -> dict[str, dict[str, int]]:
         """Bytes held by the allocator of ncnn's feature maps ('blobs') and layer scratch ('workspace'):
-        in_use, peak_in_use, cached, peak_held, fresh_allocations, fresh_bytes, reused."""
+        in_use, peak_requested (the live set), peak_in_use, cached, peak_held, fresh_allocations,
+        fresh_bytes, reused."""
     conf_threshold: float
     nms_threshold: float
     top_k: int
