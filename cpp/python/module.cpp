@@ -21,6 +21,8 @@
 
 namespace py = pybind11;
 
+void bind_tracker(py::module_& m);  // tracker_binding.cpp
+
 namespace {
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
@@ -246,6 +248,8 @@ PYBIND11_MODULE(_core, m) {
             py::set_error(model_error, error.what());
         }
     });
+
+    bind_tracker(m);
 
     m.def("priors", &priors, py::arg("height"), py::arg("width"),
           "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"

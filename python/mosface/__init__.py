@@ -12,7 +12,7 @@ This package never imports torch: training and conversion live in
 ``mosface.training`` and ``mosface.convert`` (``pip install mosface[train]``).
 """
 
-from ._core import Detector, ModelError, __version__, postprocess, priors
+from ._core import Detector, ModelError, Track, Tracker, __version__, postprocess, priors
 from .columns import (
     BOX,
     LANDMARKS,
@@ -35,6 +35,8 @@ __all__ = [
     "YAW",
     "Detector",
     "ModelError",
+    "Track",
+    "Tracker",
     "__version__",
     "postprocess",
     "priors",

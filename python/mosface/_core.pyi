@@ -95,3 +95,55 @@ class Detector:
     def architecture(self) -> str: ...
     @property
     def size_policy(self) -> Literal["fixed", "dynamic"]: ...
+
+class Track:
+    """One tracked face, a snapshot taken when it was returned."""
+
+    id: int  # stable, never reused by one Tracker
+    age: int  # updates since the track started, including the first
+    hits: int  # updates in which a face was matched to it
+    first_seen_ms: float
+    last_seen_ms: float  # timestamp of the latest matched face
+    face: npt.NDArray[np.float32]  # (18,) smoothed box, landmarks, angles; latest score
+    raw: npt.NDArray[np.float32]  # (18,) the latest matched face as detected
+
+class Tracker:
+    """Stable ids and One-Euro-smoothed rows for a stream's faces (ByteTrack-style two-stage matching).
+
+    Faces >= high_score are matched first (IoU >= match_iou with a track's predicted box);
+    faces in [low_score, high_score) only continue tracks seen in the previous frame
+    (IoU >= low_match_iou): run the Detector with conf_threshold <= low_score to use them.
+    Unmatched faces >= new_track_score start tracks; a track unmatched for longer than
+    lost_buffer_ms ends. Smoothing: lower *_min_cutoff_hz gives less jitter on still faces
+    and more lag; higher *_beta less lag on fast moves and more jitter (position_beta per
+    face height per second, angle_beta per degree per second).
+    """
+
+    def __init__(
+        self,
+        *,
+        high_score: float = 0.5,
+        low_score: float = 0.1,
+        new_track_score: float = 0.6,
+        match_iou: float = 0.2,
+        low_match_iou: float = 0.5,
+        landmark_weight: float = 0.01,
+        lost_buffer_ms: float = 1000.0,
+        position_min_cutoff_hz: float = 1.0,
+        position_beta: float = 5.0,
+        position_derivative_cutoff_hz: float = 1.0,
+        angle_min_cutoff_hz: float = 1.0,
+        angle_beta: float = 0.05,
+        angle_derivative_cutoff_hz: float = 1.0,
+    ) -> None: ...
+    def update(self, faces: npt.ArrayLike, timestamp_ms: float) -> list[Track]:
+        """One frame's (K, 18) faces at timestamp_ms (strictly increasing) -> tracks matched now, by id."""
+    def tracks(self) -> list[Track]:
+        """Every live track, matched in the latest frame or not."""
+    @property
+    def ended(self) -> list[Track]:
+        """Tracks that ended (lost longer than lost_buffer_ms) in the latest update."""
+    def finish(self) -> list[Track]:
+        """End every track now (end of stream) and return them."""
+    @property
+    def lost_buffer_ms(self) -> float: ...
