@@ -114,3 +114,16 @@ def test_bad_input_raises() -> None:
         mosface.Tracker(lost_buffer_ms=-1.0)
     with pytest.raises(ValueError, match=r"angles\.beta"):
         mosface.Tracker(angle_beta=-1.0)
+
+
+def test_track_carries_the_latest_pose_std() -> None:
+    tracker = mosface.Tracker()
+    faces = np.stack([planted_face(100, 100, 60), planted_face(300, 100, 60)])
+    spreads = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32)
+    tracks = tracker.update(faces, 0.0, spreads)
+    np.testing.assert_array_equal([t.pose_std for t in tracks], spreads)
+    (track, _) = tracker.update(faces[::-1], 33.0, spreads[::-1] * 2)  # order changes, ids do not
+    np.testing.assert_array_equal(track.pose_std, spreads[0] * 2)
+    np.testing.assert_array_equal(tracker.update(faces, 66.0)[0].pose_std, np.zeros(3))
+    with pytest.raises(ValueError, match="pose_std has 1 rows for 2 faces"):
+        tracker.update(faces, 99.0, spreads[:1])

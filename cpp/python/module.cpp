@@ -60,6 +60,21 @@ py::array_t<float> detections_to_array(const std::vector<mosface::Detection>& de
     return out;
 }
 
+py::array_t<float> pose_std_to_array(const std::vector<mosface::PoseStd>& pose_std) {
+    py::array_t<float> out({static_cast<py::ssize_t>(pose_std.size()), static_cast<py::ssize_t>(3)});
+    if (!pose_std.empty()) {
+        std::memcpy(out.mutable_data(), pose_std.data(), pose_std.size() * sizeof(mosface::PoseStd));
+    }
+    return out;
+}
+
+// (K, 18) faces, or (faces, (K, 3) pose std) when the caller asked for the uncertainty.
+py::object faces_result(const std::vector<mosface::Detection>& detections,
+                        const std::vector<mosface::PoseStd>* pose_std) {
+    if (pose_std == nullptr) return detections_to_array(detections);
+    return py::make_tuple(detections_to_array(detections), pose_std_to_array(*pose_std));
+}
+
 py::array_t<float> priors(int height, int width) {
     if (height < 1 || width < 1) {
         throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
@@ -71,10 +86,10 @@ py::array_t<float> priors(int height, int width) {
     return out;
 }
 
-py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
+py::object postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
                                const py::handle& yaw_logits, const py::handle& pitch_logits,
                                const py::handle& roll_logits, int height, int width, float conf_threshold,
-                               float nms_threshold, int top_k, int keep_top_k) {
+                               float nms_threshold, int top_k, int keep_top_k, bool return_uncertainty) {
     const FloatArray arrays[6] = {
         as_rows(loc, "loc", 4),
         as_rows(cls_logits, "cls_logits", 2),
@@ -98,11 +113,13 @@ py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logi
     const mosface::HeadOutputs outputs{arrays[0].data(), arrays[1].data(), arrays[2].data(), arrays[3].data(),
                                        arrays[4].data(), arrays[5].data(), static_cast<std::size_t>(anchors)};
     std::vector<mosface::Detection> detections;
+    std::vector<mosface::PoseStd> pose_std;
+    std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
     {
         py::gil_scoped_release release;
-        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params);
+        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params, pose_std_out);
     }
-    return detections_to_array(detections);
+    return faces_result(detections, pose_std_out);
 }
 
 mosface::PowerSave parse_powersave(const py::handle& value) {
@@ -194,16 +211,18 @@ public:
         detector_ = std::make_unique<mosface::Detector>(model_path, weights_path, options);
     }
 
-    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
+    std::vector<mosface::Detection> run(const py::handle& image, std::vector<mosface::PoseStd>* pose_std,
+                                        mosface::StageTimes* times) const {
         const py::array array = image_array(image);
         const mosface::ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(0)),
                                       static_cast<int>(array.shape(1)), static_cast<std::size_t>(array.strides(0))};
+        py::gil_scoped_release release;
+        return detector_->detect(view, pose_std, times);
+    }
+
+    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
         mosface::StageTimes times;
-        std::vector<mosface::Detection> detections;
-        {
-            py::gil_scoped_release release;
-            detections = detector_->detect(view, &times);
-        }
+        const std::vector<mosface::Detection> detections = run(image, nullptr, &times);
         py::dict timings;
         timings["preprocess_ms"] = times.preprocess_ms;
         timings["inference_ms"] = times.inference_ms;
@@ -211,7 +230,11 @@ public:
         return {detections_to_array(detections), timings};
     }
 
-    py::array_t<float> detect(const py::handle& image) const { return detect_timed(image).first; }
+    py::object detect(const py::handle& image, bool return_uncertainty) const {
+        std::vector<mosface::PoseStd> pose_std;
+        std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
+        return faces_result(run(image, pose_std_out, nullptr), pose_std_out);
+    }
 
     mosface::PostprocessParams params() const { return detector_->options().postprocess; }
 
@@ -258,8 +281,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("postprocess", &postprocess, py::arg("loc"), py::arg("cls_logits"), py::arg("landm"),
           py::arg("yaw_logits"), py::arg("pitch_logits"), py::arg("roll_logits"), py::kw_only(), py::arg("height"),
           py::arg("width"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
-          py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
-          "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
+          py::arg("top_k") = 5000, py::arg("keep_top_k") = 750, py::arg("return_uncertainty") = false,
+          "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.\n"
+          "return_uncertainty=True: (faces, pose_std (K, 3)), the std in degrees of each angle's bins.");
 
     py::class_<PyDetector>(m, "Detector",
                            "A converted MOS model (ncnn) plus post-processing; safe to share between threads.\n"
@@ -274,8 +298,10 @@ PYBIND11_MODULE(_core, m) {
              py::arg("num_threads") = py::none(), py::arg("powersave") = py::none(), py::arg("fp16") = false,
              py::arg("light_mode") = true, py::arg("memory_pool") = true, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
-        .def("detect", &PyDetector::detect, py::arg("image"),
-             "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.")
+        .def("detect", &PyDetector::detect, py::arg("image"), py::kw_only(), py::arg("return_uncertainty") = false,
+             "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.\n"
+             "return_uncertainty=True: (faces, pose_std), pose_std float32 (K, 3): the standard deviation in\n"
+             "degrees of the yaw, pitch and roll bin distributions (same softmax as the angles).")
         .def("detect_timed", &PyDetector::detect_timed, py::arg("image"),
              "Like detect, plus a dict of stage times in ms (preprocess, inference, postprocess).")
         .def_property(

@@ -37,6 +37,20 @@ std::vector<mosface::Detection> faces_from_rows(const py::handle& object) {
     return faces;
 }
 
+std::vector<mosface::PoseStd> pose_std_from_rows(const py::handle& object) {
+    const py::array array = py::array::ensure(object);
+    if (!array || array.dtype().kind() != 'f' || array.ndim() != 2 || array.shape(1) != 3) {
+        throw py::value_error("pose_std must be a floating-point (K, 3) array, as detect(..., return_uncertainty=True) "
+                              "returns");
+    }
+    const auto rows = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(array);
+    std::vector<mosface::PoseStd> pose_std(static_cast<std::size_t>(rows.shape(0)));
+    if (!pose_std.empty()) {
+        std::memcpy(pose_std.data(), rows.data(), pose_std.size() * sizeof(mosface::PoseStd));
+    }
+    return pose_std;
+}
+
 py::array_t<float> row_array(const mosface::Detection& face) {
     py::array_t<float> out(kColumns);
     std::memcpy(out.mutable_data(), &face, sizeof(face));
@@ -61,6 +75,14 @@ void bind_tracker(py::module_& m) {
             "Smoothed (18,) row: box, landmarks and angles filtered, score of the latest face.")
         .def_property_readonly(
             "raw", [](const mosface::Track& t) { return row_array(t.raw); }, "The latest matched face as detected.")
+        .def_property_readonly(
+            "pose_std",
+            [](const mosface::Track& t) {
+                py::array_t<float> out(3);
+                std::memcpy(out.mutable_data(), &t.pose_std, sizeof(t.pose_std));
+                return out;
+            },
+            "(3,) pose uncertainty (degrees) of the latest matched face; zeros when update() was not given it.")
         .def("__repr__", [](const mosface::Track& t) {
             return "<mosface.Track id=" + std::to_string(t.id) + " age=" + std::to_string(t.age) +
                    " hits=" + std::to_string(t.hits) + ">";
@@ -95,12 +117,14 @@ void bind_tracker(py::module_& m) {
              py::arg("angle_beta") = 0.05f, py::arg("angle_derivative_cutoff_hz") = 1.0f)
         .def(
             "update",
-            [](mosface::Tracker& tracker, const py::handle& faces, double timestamp_ms) {
-                return tracker.update(faces_from_rows(faces), timestamp_ms);
+            [](mosface::Tracker& tracker, const py::handle& faces, double timestamp_ms, const py::handle& pose_std) {
+                if (pose_std.is_none()) return tracker.update(faces_from_rows(faces), timestamp_ms);
+                const std::vector<mosface::PoseStd> spreads = pose_std_from_rows(pose_std);
+                return tracker.update(faces_from_rows(faces), timestamp_ms, &spreads);
             },
-            py::arg("faces"), py::arg("timestamp_ms"),
-            "Feed one frame's (K, 18) faces taken at timestamp_ms (strictly increasing).\n"
-            "Returns the tracks matched in this frame, by id.")
+            py::arg("faces"), py::arg("timestamp_ms"), py::arg("pose_std") = py::none(),
+            "Feed one frame's (K, 18) faces taken at timestamp_ms (strictly increasing), and optionally their\n"
+            "(K, 3) pose_std from detect(..., return_uncertainty=True). Returns the tracks matched now, by id.")
         .def("tracks", &mosface::Tracker::tracks, "Every live track, matched in the latest frame or not.")
         .def_property_readonly("ended", &mosface::Tracker::ended,
                                "Tracks that ended (lost longer than lost_buffer_ms) in the latest update.")

@@ -126,7 +126,7 @@ public:
         apply_powersave(options_.powersave);
     }
 
-    std::vector<Detection> detect(const ImageView& image, StageTimes* times) const {
+    std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std, StageTimes* times) const {
         if (image.height < 0 || image.width < 0) {
             throw std::invalid_argument("image size must not be negative");
         }
@@ -184,7 +184,7 @@ public:
         // Back to the original image: NMS then runs in its pixels, as in the release.
         const PixelScale scale{static_cast<float>(net_w) * image.width / resized_w,
                                static_cast<float>(net_h) * image.height / resized_h};
-        std::vector<Detection> detections = postprocess(head, priors, manifest_.anchors, params, scale);
+        std::vector<Detection> detections = postprocess(head, priors, manifest_.anchors, params, scale, pose_std);
         if (times != nullptr) {
             times->preprocess_ms = preprocess_ms;
             times->inference_ms = inference_ms;
@@ -349,7 +349,12 @@ Detector::Detector(const std::string& model, const std::string& bin_path, const 
 Detector::~Detector() = default;
 
 std::vector<Detection> Detector::detect(const ImageView& image, StageTimes* times) const {
-    return impl_->detect(image, times);
+    return impl_->detect(image, nullptr, times);
+}
+
+std::vector<Detection> Detector::detect(const ImageView& image, std::vector<PoseStd>* pose_std,
+                                        StageTimes* times) const {
+    return impl_->detect(image, pose_std, times);
 }
 
 const Manifest& Detector::manifest() const { return impl_->manifest(); }

@@ -152,11 +152,17 @@ void Tracker::associate(const std::vector<Detection>& faces, const std::vector<s
         if (states_[s].matched_now || face_taken[f]) continue;
         face_taken[f] = true;
         advance(states_[s], faces[f], timestamp_ms);
+        states_[s].track.pose_std = pose_std_of(f);
         taken_faces_.push_back(f);
     }
 }
 
-std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double timestamp_ms) {
+PoseStd Tracker::pose_std_of(std::size_t face) const {
+    return pose_std_ != nullptr ? (*pose_std_)[face] : PoseStd{0.f, 0.f, 0.f};
+}
+
+std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double timestamp_ms,
+                                   const std::vector<PoseStd>* pose_std) {
     if (!std::isfinite(timestamp_ms)) {
         throw std::invalid_argument("timestamp_ms must be a finite number");
     }
@@ -165,6 +171,11 @@ std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double t
                                     std::to_string(timestamp_ms) + " after " + std::to_string(last_timestamp_ms_));
     }
     for (std::size_t i = 0; i < faces.size(); ++i) check_face(faces[i], i);
+    if (pose_std != nullptr && pose_std->size() != faces.size()) {
+        throw std::invalid_argument("pose_std has " + std::to_string(pose_std->size()) + " rows for " +
+                                    std::to_string(faces.size()) + " faces");
+    }
+    pose_std_ = pose_std;
     started_ = true;
     last_timestamp_ms_ = timestamp_ms;
     ended_.clear();
@@ -203,12 +214,13 @@ std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double t
             continue;
         }
         State state;
-        state.track = Track{next_id_++, 1, 1, timestamp_ms, timestamp_ms, faces[f], faces[f]};
+        state.track = Track{next_id_++, 1, 1, timestamp_ms, timestamp_ms, faces[f], faces[f], pose_std_of(f)};
         const Row row = to_row(faces[f]);
         for (int i = 0; i < kSmoothed; ++i) state.filters[i].reset(row.v[column_of(i)]);
         state.matched_now = true;
         states_.push_back(state);
     }
+    pose_std_ = nullptr;  // not kept past the call
     return matched_tracks();
 }
 

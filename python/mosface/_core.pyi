@@ -1,7 +1,7 @@
 """Type stubs of the compiled core (mosface._core)."""
 
 import os
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +31,13 @@ def postprocess(
     nms_threshold: float = 0.4,
     top_k: int = 5000,
     keep_top_k: int = 750,
-) -> npt.NDArray[np.float32]:
+    return_uncertainty: bool = False,
+) -> npt.NDArray[np.float32] | tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Raw outputs of ONE image, (N,4) (N,2) (N,10) (N,66) x3 -> (K, 18) detections in input pixels.
 
     Columns: x1, y1, x2, y2, score, 5 landmark (x, y) pairs, yaw, pitch, roll (degrees).
     Sorted by score, best first; shape (0, 18) when nothing passes conf_threshold.
+    return_uncertainty=True: (faces, pose_std (K, 3)), each angle's bin std in degrees.
     Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows
     or parameters out of range; TypeError on non-floating arrays.
     """
@@ -69,8 +71,19 @@ class Detector:
         into (default: the manifest's size; a fixed-size model accepts only that).
         Raises FileNotFoundError, ModelError or ValueError.
         """
-    def detect(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18)."""
+    @overload
+    def detect(
+        self, image: npt.NDArray[np.uint8], *, return_uncertainty: Literal[False] = False
+    ) -> npt.NDArray[np.float32]:
+        """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18).
+
+        return_uncertainty=True: (faces, pose_std), pose_std (K, 3) the standard deviation in
+        degrees of the yaw, pitch and roll bin distributions (same softmax as the angles).
+        """
+    @overload
+    def detect(
+        self, image: npt.NDArray[np.uint8], *, return_uncertainty: Literal[True]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
     def detect_timed(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
@@ -106,6 +119,7 @@ class Track:
     last_seen_ms: float  # timestamp of the latest matched face
     face: npt.NDArray[np.float32]  # (18,) smoothed box, landmarks, angles; latest score
     raw: npt.NDArray[np.float32]  # (18,) the latest matched face as detected
+    pose_std: npt.NDArray[np.float32]  # (3,) pose uncertainty of the latest face (0 if not given)
 
 class Tracker:
     """Stable ids and One-Euro-smoothed rows for a stream's faces (ByteTrack-style two-stage matching).
@@ -136,8 +150,13 @@ class Tracker:
         angle_beta: float = 0.05,
         angle_derivative_cutoff_hz: float = 1.0,
     ) -> None: ...
-    def update(self, faces: npt.ArrayLike, timestamp_ms: float) -> list[Track]:
-        """One frame's (K, 18) faces at timestamp_ms (strictly increasing) -> tracks matched now, by id."""
+    def update(
+        self, faces: npt.ArrayLike, timestamp_ms: float, pose_std: npt.ArrayLike | None = None
+    ) -> list[Track]:
+        """One frame's (K, 18) faces at timestamp_ms (strictly increasing) -> tracks matched now, by id.
+
+        pose_std: the faces' (K, 3) uncertainty from detect(..., return_uncertainty=True).
+        """
     def tracks(self) -> list[Track]:
         """Every live track, matched in the latest frame or not."""
     @property

@@ -29,8 +29,9 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
 }
 
 
-def faces_to_json(faces: np.ndarray) -> list[dict]:
-    return [
+def faces_to_json(faces: np.ndarray, pose_std: np.ndarray | None = None) -> list[dict]:
+    """JSON rows of (K, 18) faces; pose_std (K, 3) adds each angle's uncertainty in degrees."""
+    rows = [
         {
             "box": [round(float(v), 2) for v in face[BOX]],
             "score": round(float(face[SCORE]), 5),
@@ -41,6 +42,10 @@ def faces_to_json(faces: np.ndarray) -> list[dict]:
         }
         for face in faces
     ]
+    if pose_std is not None:
+        for row, spread in zip(rows, pose_std):
+            row["pose_std"] = [round(float(v), 2) for v in spread]
+    return rows
 
 
 def image_format(path: Path) -> str:
@@ -78,9 +83,9 @@ def run_detect(args: argparse.Namespace) -> int:
     report = []
     for image_path in args.images:
         bgr = read_bgr(image_path)
-        faces = detector.detect(bgr)
+        faces, pose_std = detector.detect(bgr, return_uncertainty=True)
         entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
-                 "faces": faces_to_json(faces)}
+                 "faces": faces_to_json(faces, pose_std)}
         target = annotated_path(image_path, args.out, several)
         if target is not None:
             drawing = draw_detections(Image.fromarray(bgr[:, :, ::-1]), faces)

@@ -61,6 +61,9 @@ public:
 
     // Empty images give no detections. Throws std::invalid_argument on a bad view.
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
+    // Also the pose uncertainty of each face (one PoseStd per detection, same order).
+    std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std,
+                                  StageTimes* times = nullptr) const;
 
     const Manifest& manifest() const;
     // options().powersave reports the process-wide mode in force now.

@@ -51,6 +51,7 @@ struct Track {
     double last_seen_ms;  // timestamp of the latest matched face
     Detection smoothed;   // filtered box, landmarks and angles; score of the latest face
     Detection raw;        // the latest matched face as detected
+    PoseStd pose_std;     // pose uncertainty of the latest matched face (0 when not given)
 };
 
 class Tracker {
@@ -59,8 +60,10 @@ public:
 
     // Feeds one frame's faces (any order) taken at timestamp_ms, which must
     // increase strictly from call to call. Returns the tracks matched in this
-    // frame, by id. Throws std::invalid_argument on a bad timestamp or face row.
-    std::vector<Track> update(const std::vector<Detection>& faces, double timestamp_ms);
+    // frame, by id. pose_std, when given, holds one entry per face (Detector::detect's).
+    // Throws std::invalid_argument on a bad timestamp, face row or pose_std size.
+    std::vector<Track> update(const std::vector<Detection>& faces, double timestamp_ms,
+                              const std::vector<PoseStd>* pose_std = nullptr);
     // Every live track, matched in the latest frame or not, by id.
     std::vector<Track> tracks() const;
     // Tracks that ended (lost longer than lost_buffer_ms) in the latest update.
@@ -83,6 +86,7 @@ private:
     void associate(const std::vector<Detection>& faces, const std::vector<std::size_t>& candidates,
                    bool previous_frame_only, float min_iou, double timestamp_ms);
     void advance(State& state, const Detection& face, double timestamp_ms);
+    PoseStd pose_std_of(std::size_t face) const;
     Detection predicted(const State& state, double timestamp_ms) const;
     std::vector<Track> matched_tracks() const;
 
@@ -90,6 +94,7 @@ private:
     std::vector<State> states_;
     std::vector<Track> ended_;
     std::vector<std::size_t> taken_faces_;  // faces matched in the current update
+    const std::vector<PoseStd>* pose_std_ = nullptr;  // of the current update's faces, if given
     std::int64_t next_id_ = 1;
     double last_timestamp_ms_ = 0.0;
     bool started_ = false;
