@@ -14,14 +14,13 @@
 #include <string>
 #include <utility>
 
+#include "bindings.hpp"
 #include "mosface/detector.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/postprocess.hpp"
 #include "mosface/priors.hpp"
 
 namespace py = pybind11;
-
-void bind_tracker(py::module_& m);  // tracker_binding.cpp
 
 namespace {
 
@@ -213,9 +212,8 @@ public:
 
     std::vector<mosface::Detection> run(const py::handle& image, std::vector<mosface::PoseStd>* pose_std,
                                         mosface::StageTimes* times) const {
-        const py::array array = image_array(image);
-        const mosface::ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(0)),
-                                      static_cast<int>(array.shape(1)), static_cast<std::size_t>(array.strides(0))};
+        py::array array;
+        const mosface::ImageView view = bgr_image_view(image, &array);
         py::gil_scoped_release release;
         return detector_->detect(view, pose_std, times);
     }
@@ -253,6 +251,12 @@ private:
 
 }  // namespace
 
+mosface::ImageView bgr_image_view(const py::handle& image, py::array* keep) {
+    *keep = image_array(image);
+    return {static_cast<const std::uint8_t*>(keep->data()), static_cast<int>(keep->shape(0)),
+            static_cast<int>(keep->shape(1)), static_cast<std::size_t>(keep->strides(0))};
+}
+
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mosface C++ core: MOS priors, post-processing and the ncnn Detector";
 #ifdef MOSFACE_VERSION_INFO
@@ -273,6 +277,7 @@ PYBIND11_MODULE(_core, m) {
     });
 
     bind_tracker(m);
+    bind_best_shot(m);
 
     m.def("priors", &priors, py::arg("height"), py::arg("width"),
           "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"

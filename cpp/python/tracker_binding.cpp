@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings.hpp"
 #include "mosface/tracker.hpp"
 
 namespace py = pybind11;
@@ -20,6 +21,8 @@ namespace py = pybind11;
 namespace {
 
 constexpr py::ssize_t kColumns = 18;
+
+}  // namespace
 
 std::vector<mosface::Detection> faces_from_rows(const py::handle& object) {
     const py::array array = py::array::ensure(object);
@@ -56,6 +59,8 @@ py::array_t<float> row_array(const mosface::Detection& face) {
     std::memcpy(out.mutable_data(), &face, sizeof(face));
     return out;
 }
+
+namespace {
 
 mosface::OneEuroParams one_euro(float min_cutoff_hz, float beta, float derivative_cutoff_hz) {
     return {min_cutoff_hz, beta, derivative_cutoff_hz};

@@ -12,7 +12,19 @@ This package never imports torch: training and conversion live in
 ``mosface.training`` and ``mosface.convert`` (``pip install mosface[train]``).
 """
 
-from ._core import Detector, ModelError, Track, Tracker, __version__, postprocess, priors
+from ._core import (
+    BestShot,
+    BestShots,
+    Detector,
+    ModelError,
+    Track,
+    Tracker,
+    __version__,
+    align,
+    face_quality,
+    postprocess,
+    priors,
+)
 from .columns import (
     BOX,
     LANDMARKS,
@@ -33,11 +45,15 @@ __all__ = [
     "ROLL",
     "SCORE",
     "YAW",
+    "BestShot",
+    "BestShots",
     "Detector",
     "ModelError",
     "Track",
     "Tracker",
     "__version__",
+    "align",
+    "face_quality",
     "postprocess",
     "priors",
 ]

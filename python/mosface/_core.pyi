@@ -166,3 +166,58 @@ class Tracker:
         """End every track now (end of stream) and return them."""
     @property
     def lost_buffer_ms(self) -> float: ...
+
+def align(
+    image: npt.NDArray[np.uint8], face: npt.ArrayLike, size: int = 112
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+    """Crop one (18,) face for recognition: the least-squares similarity taking its 5 landmarks onto
+    the ArcFace 112x112 template scaled to size. Returns (crop (size, size, 3) BGR, matrix (2, 3)
+    taking image pixels to crop pixels). ValueError when the landmarks coincide or size is not in
+    [16, 1024]."""
+
+def face_quality(
+    image: npt.NDArray[np.uint8], face: npt.ArrayLike, pose_std: npt.ArrayLike | None = None, **options: float
+) -> dict[str, float]:
+    """Best-shot quality of one face: frontal, certainty, size, score, sharpness and total (see BestShots)."""
+
+class BestShot:
+    """The best aligned crop of one track."""
+
+    track_id: int
+    timestamp_ms: float  # of the frame the crop comes from
+    face: npt.NDArray[np.float32]  # (18,) the raw face in that frame
+    pose_std: npt.NDArray[np.float32]  # (3,)
+    quality: dict[str, float]  # the factors and their weighted product, "total"
+    crop: npt.NDArray[np.uint8]  # (crop_size, crop_size, 3) BGR
+    matrix: npt.NDArray[np.float32]  # (2, 3) image -> crop
+
+class BestShots:
+    """Keeps the best aligned crop of each track.
+
+    quality = frontal^w * certainty^w * size^w * score^w * sharpness^w, each factor in [0, 1]:
+    frontal = exp(-(yaw^2 + pitch^2) / (2 frontal_sigma_deg^2)), certainty = exp(-mean(pose_std) /
+    certainty_scale_deg), size = min(1, box height / full_size_px), score = detection score,
+    sharpness = v / (v + sharpness_half) with v the variance of the Laplacian of the grey face box.
+    A weight of 0 turns a factor off.
+    """
+
+    def __init__(
+        self,
+        *,
+        frontal_sigma_deg: float = 25.0,
+        certainty_scale_deg: float = 10.0,
+        full_size_px: float = 112.0,
+        sharpness_half: float = 100.0,
+        frontal_weight: float = 1.0,
+        certainty_weight: float = 1.0,
+        size_weight: float = 1.0,
+        score_weight: float = 1.0,
+        sharpness_weight: float = 1.0,
+        crop_size: int = 112,
+    ) -> None: ...
+    def update(self, image: npt.NDArray[np.uint8], tracks: list[Track], timestamp_ms: float) -> None:
+        """Score each track's raw face in this BGR frame; keep its crop when it beats the track's best."""
+    def best(self, track_id: int) -> BestShot | None:
+        """The best shot so far of a live track."""
+    def take(self, ended: list[Track]) -> list[BestShot]:
+        """Remove and return the best shots of these ended tracks (Tracker.ended or Tracker.finish())."""

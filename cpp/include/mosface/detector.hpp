@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mosface/image.hpp"
 #include "mosface/manifest.hpp"
 #include "mosface/postprocess.hpp"
 
@@ -33,14 +34,6 @@ struct DetectorOptions {
     bool memory_pool = true;
     int input_height = 0;     // 0: the manifest's size
     int input_width = 0;
-};
-
-// An 8-bit, 3-channel BGR image; row_stride in bytes (>= 3 * width).
-struct ImageView {
-    const std::uint8_t* data;
-    int height;
-    int width;
-    std::size_t row_stride;
 };
 
 // Wall time of each stage of one detect() call, in milliseconds.
