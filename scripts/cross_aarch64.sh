@@ -3,7 +3,8 @@
 #   1. toolchain: g++-aarch64-linux-gnu + qemu-user-static (apt-get, once)
 #   2. ncnn for ARMv8.0 from the pinned sdist (cmake/ncnn/build_ncnn.py, cached in ~/.cache/mosface)
 #   3. C++ unit tests + mosface-bench (static) in build/aarch64; ctest under qemu -cpu cortex-a72
-#   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image
+#   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image,
+#      and the C API example (tests/data/c_example) likewise
 #   5. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
 # Idempotent: every phase reuses what an earlier run left (apt packages, ncnn, debs, wheels,
 # build folders), so a warm run only recompiles what changed. Needs root for apt-get.
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --no-wheel) WITH_WHEEL=0 ;;
         --jobs) JOBS=$2; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cross_aarch64: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -109,7 +110,7 @@ host_bench_build() {
     cmake -S . -B "$HOST_BUILD" "${GENERATOR[@]}" -DMOSFACE_BUILD_BENCH=ON -DMOSFACE_BUILD_PYTHON=OFF \
         -DMOSFACE_INSTALL_SDK=OFF -DCMAKE_BUILD_TYPE=Release > "$LOGS/x86_64-configure.log" \
         || { tail -30 "$LOGS/x86_64-configure.log"; return 1; }
-    cmake --build "$HOST_BUILD" -j "$JOBS" --target mosface-bench > "$LOGS/x86_64-build.log" 2>&1 \
+    cmake --build "$HOST_BUILD" -j "$JOBS" --target mosface-bench mosface-c-example > "$LOGS/x86_64-build.log" 2>&1 \
         || { tail -30 "$LOGS/x86_64-build.log"; return 1; }
 }
 
@@ -128,6 +129,14 @@ bench_compare() {
     "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
     echo "aarch64 (qemu, 1 thread) vs x86_64:"
     "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
+}
+
+c_example_compare() {
+    "$HOST_BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-x86_64.txt"
+    "${QEMU[@]}" "$BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-aarch64.txt"
+    echo "C example, aarch64 (qemu) vs x86_64:"
+    "$PYTHON" scripts/cross_aarch64_check.py compare-text "$FIXTURE/c-example-x86_64.txt" \
+        "$FIXTURE/c-example-aarch64.txt"
 }
 
 arm64_sysroot() {
@@ -212,6 +221,7 @@ phase "cross build (tests + bench)" cross_build
 phase "ctest under qemu" ctest_under_qemu
 phase "x86_64 mosface-bench build" host_bench_build
 phase "mosface-bench qemu vs x86_64" bench_compare
+phase "C example qemu vs x86_64" c_example_compare
 if [ "$WITH_WHEEL" = 1 ]; then
     phase "arm64 python sysroot" arm64_sysroot
     phase "aarch64 wheel" build_wheel

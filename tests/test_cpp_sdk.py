@@ -99,6 +99,12 @@ def test_c_example_detects_tracks_and_aligns_like_python(sdk_prefix: Path, tmp_p
     np.testing.assert_allclose(printed[:, 5:8], pose_std, atol=1e-3)
     rest = lines[2 + len(faces) :]
     assert rest[0] == f"capacity 1: status 4, found {len(faces)}"
+    rotated = mosface.Detector(model, conf_threshold=0.3).detect(
+        image, rotation=180, roi=(16, 0, 64, 64)
+    )
+    words = rest.pop(1).split()
+    assert words[:4] == ["rotated", "roi", "faces", str(len(rotated))]
+    np.testing.assert_allclose([float(words[5]), float(words[6])], rotated[0, 0:2], atol=1e-3)
 
     tracker = mosface.Tracker()
     for frame in range(3):

@@ -43,12 +43,27 @@ typedef struct mosface_pose_std {
     float yaw, pitch, roll; /* standard deviation of each angle's bin distribution, degrees */
 } mosface_pose_std;
 
-/* 8-bit BGR pixels, row_stride bytes per row (>= 3 * width). */
+typedef enum mosface_pixel_format {
+    MOSFACE_BGR = 0, /* 3 bytes per pixel */
+    MOSFACE_RGB = 1,
+    MOSFACE_BGRA = 2, /* 4 bytes per pixel */
+    MOSFACE_RGBA = 3,
+    MOSFACE_GRAY = 4, /* 1 byte per pixel */
+    MOSFACE_NV12 = 5, /* Y plane, then interleaved U,V rows (height / 2 of them); even sizes */
+    MOSFACE_NV21 = 6  /* as NV12 with V,U order */
+} mosface_pixel_format;
+
+/* A camera frame. Zero-initialise it ({0}) and fill what you need: zeros mean BGR,
+ * upright, the whole frame. Faces come back in this frame's pixels. */
 typedef struct mosface_image {
     const uint8_t* data;
     int height;
     int width;
-    size_t row_stride;
+    size_t row_stride;            /* bytes per row (of the Y plane for NV12/NV21) */
+    mosface_pixel_format format;
+    int rotation;                 /* degrees the frame must be turned clockwise to be upright: 0/90/180/270 */
+    int roi_x, roi_y, roi_width, roi_height; /* region in the frame's pixels; roi_width 0: whole frame */
+    const uint8_t* uv_data;       /* NV12/NV21 chroma plane (row_stride bytes per row); NULL: after the Y plane */
 } mosface_image;
 
 typedef struct mosface_detector_options {
@@ -113,7 +128,8 @@ mosface_status mosface_tracker_ended(const mosface_tracker* tracker, mosface_tra
                                      size_t* count);
 
 /* Crops a face for recognition: the least-squares similarity taking its landmarks onto the
- * ArcFace 112x112 template scaled to size (16..1024). crop: size * size * 3 bytes, BGR.
+ * ArcFace 112x112 template scaled to size (16..1024). image: BGR, upright, no roi (the
+ * other fields must be 0). crop: size * size * 3 bytes, BGR.
  * matrix: 6 floats, row-major 2x3, image pixels -> crop pixels. */
 mosface_status mosface_align(const mosface_image* image, const mosface_face* face, int size, uint8_t* crop,
                              float matrix[6]);

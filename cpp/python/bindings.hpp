@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <string>
 #include <vector>
 
 #include "mosface/image.hpp"
@@ -17,6 +18,10 @@
 // the (possibly converted) array the view points into.
 mosface::ImageView bgr_image_view(const pybind11::handle& image, pybind11::array* keep);
 
+// A camera frame: format one of bgr, rgb, bgra, rgba, gray, nv12, nv21 (frame_binding.cpp);
+// rotation 0/90/180/270; roi None or (x, y, width, height).
+mosface::ImageView frame_view(const pybind11::handle& image, const std::string& format, int rotation,
+                              const pybind11::object& roi, pybind11::array* keep);
 // (K, 18) floating rows (Detector.detect's layout) -> faces.
 std::vector<mosface::Detection> faces_from_rows(const pybind11::handle& faces);
 // One face -> a (18,) float32 array.

@@ -178,6 +178,13 @@ std::string path_string(const py::handle& path, const char* name) {
     }
 }
 
+// Detector.detect's camera-frame keywords.
+struct FrameOptions {
+    std::string format;
+    int rotation;
+    py::object roi;
+};
+
 class PyDetector {
 public:
     PyDetector(const py::object& model, const py::object& bin_path, float conf_threshold,
@@ -210,17 +217,18 @@ public:
         detector_ = std::make_unique<mosface::Detector>(model_path, weights_path, options);
     }
 
-    std::vector<mosface::Detection> run(const py::handle& image, std::vector<mosface::PoseStd>* pose_std,
-                                        mosface::StageTimes* times) const {
+    std::vector<mosface::Detection> run(const py::handle& image, const FrameOptions& frame,
+                                        std::vector<mosface::PoseStd>* pose_std, mosface::StageTimes* times) const {
         py::array array;
-        const mosface::ImageView view = bgr_image_view(image, &array);
+        const mosface::ImageView view = frame_view(image, frame.format, frame.rotation, frame.roi, &array);
         py::gil_scoped_release release;
         return detector_->detect(view, pose_std, times);
     }
 
-    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
+    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image, const std::string& format,
+                                                         int rotation, const py::object& roi) const {
         mosface::StageTimes times;
-        const std::vector<mosface::Detection> detections = run(image, nullptr, &times);
+        const std::vector<mosface::Detection> detections = run(image, {format, rotation, roi}, nullptr, &times);
         py::dict timings;
         timings["preprocess_ms"] = times.preprocess_ms;
         timings["inference_ms"] = times.inference_ms;
@@ -228,10 +236,11 @@ public:
         return {detections_to_array(detections), timings};
     }
 
-    py::object detect(const py::handle& image, bool return_uncertainty) const {
+    py::object detect(const py::handle& image, bool return_uncertainty, const std::string& format, int rotation,
+                      const py::object& roi) const {
         std::vector<mosface::PoseStd> pose_std;
         std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
-        return faces_result(run(image, pose_std_out, nullptr), pose_std_out);
+        return faces_result(run(image, {format, rotation, roi}, pose_std_out, nullptr), pose_std_out);
     }
 
     mosface::PostprocessParams params() const { return detector_->options().postprocess; }
@@ -304,10 +313,15 @@ PYBIND11_MODULE(_core, m) {
              py::arg("light_mode") = true, py::arg("memory_pool") = true, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
         .def("detect", &PyDetector::detect, py::arg("image"), py::kw_only(), py::arg("return_uncertainty") = false,
+             py::arg("format") = "bgr", py::arg("rotation") = 0, py::arg("roi") = py::none(),
              "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.\n"
+             "format: bgr, rgb (HxWx3), bgra, rgba (HxWx4), gray (HxW), nv12, nv21 (H*3/2 x W: Y rows, then\n"
+             "chroma rows). rotation: degrees (0, 90, 180, 270) the frame must be turned clockwise to be\n"
+             "upright. roi: (x, y, width, height) in the frame. Faces come back in the frame's pixels.\n"
              "return_uncertainty=True: (faces, pose_std), pose_std float32 (K, 3): the standard deviation in\n"
              "degrees of the yaw, pitch and roll bin distributions (same softmax as the angles).")
-        .def("detect_timed", &PyDetector::detect_timed, py::arg("image"),
+        .def("detect_timed", &PyDetector::detect_timed, py::arg("image"), py::kw_only(), py::arg("format") = "bgr",
+             py::arg("rotation") = 0, py::arg("roi") = py::none(),
              "Like detect, plus a dict of stage times in ms (preprocess, inference, postprocess).")
         .def_property(
             "conf_threshold", [](const PyDetector& d) { return d.params().conf_threshold; },

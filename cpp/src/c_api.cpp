@@ -21,6 +21,10 @@
 
 static_assert(sizeof(mosface_face) == sizeof(mosface::Detection), "mosface_face must match mosface::Detection");
 static_assert(sizeof(mosface_pose_std) == sizeof(mosface::PoseStd), "mosface_pose_std must match mosface::PoseStd");
+static_assert(static_cast<int>(mosface::PixelFormat::bgr) == MOSFACE_BGR &&
+                  static_cast<int>(mosface::PixelFormat::gray) == MOSFACE_GRAY &&
+                  static_cast<int>(mosface::PixelFormat::nv21) == MOSFACE_NV21,
+              "mosface_pixel_format must list mosface::PixelFormat's values in order");
 
 struct mosface_detector {
     std::unique_ptr<mosface::Detector> detector;
@@ -68,7 +72,22 @@ void require(bool condition, const char* message) {
 
 mosface::ImageView image_view(const mosface_image* image) {
     require(image != nullptr, "image is NULL");
-    return {image->data, image->height, image->width, image->row_stride};
+    require(image->format >= MOSFACE_BGR && image->format <= MOSFACE_NV21, "unknown pixel format");
+    mosface::ImageView view{image->data, image->height, image->width, image->row_stride};
+    // mosface_pixel_format lists the formats in mosface::PixelFormat's order.
+    view.format = static_cast<mosface::PixelFormat>(image->format);
+    view.rotation = image->rotation;
+    view.roi = {image->roi_x, image->roi_y, image->roi_width, image->roi_height};
+    view.uv_data = image->uv_data;
+    return view;
+}
+
+// align and best shots read BGR pixels as they are.
+mosface::ImageView plain_bgr_view(const mosface_image* image) {
+    const mosface::ImageView view = image_view(image);
+    require(view.format == mosface::PixelFormat::bgr && view.rotation == 0 && view.roi.width == 0,
+            "align needs an upright BGR image without roi");
+    return view;
 }
 
 // Copies up to capacity items; the status says whether all fitted.
@@ -225,7 +244,7 @@ mosface_status mosface_align(const mosface_image* image, const mosface_face* fac
         require(face != nullptr && crop != nullptr, "face and crop must not be NULL");
         mosface::Detection row;
         std::memcpy(&row, face, sizeof(row));
-        const mosface::AlignedFace aligned = mosface::align(image_view(image), row, size);
+        const mosface::AlignedFace aligned = mosface::align(plain_bgr_view(image), row, size);
         std::memcpy(crop, aligned.pixels.data(), aligned.pixels.size());
         if (matrix != nullptr) std::copy(aligned.matrix.begin(), aligned.matrix.end(), matrix);
         return MOSFACE_OK;

@@ -10,6 +10,7 @@ __version__: str
 
 PathLike = str | os.PathLike[str]
 PowerSave = Literal["all", "little", "big"]
+PixelFormat = Literal["bgr", "rgb", "bgra", "rgba", "gray", "nv12", "nv21"]
 
 class ModelError(RuntimeError):
     """A model file exists but cannot be used (corrupt, truncated, mismatched manifest or anchor count)."""
@@ -73,18 +74,41 @@ class Detector:
         """
     @overload
     def detect(
-        self, image: npt.NDArray[np.uint8], *, return_uncertainty: Literal[False] = False
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        return_uncertainty: Literal[False] = False,
+        format: PixelFormat = "bgr",
+        rotation: int = 0,
+        roi: tuple[int, int, int, int] | None = None,
     ) -> npt.NDArray[np.float32]:
         """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18).
 
         return_uncertainty=True: (faces, pose_std), pose_std (K, 3) the standard deviation in
         degrees of the yaw, pitch and roll bin distributions (same softmax as the angles).
+        Camera frames: format bgr, rgb (HxWx3), bgra, rgba (HxWx4), gray (HxW), nv12, nv21
+        (H*3/2 x W: the Y rows, then the interleaved chroma rows); rotation: degrees (0, 90,
+        180, 270) the frame must be turned clockwise to be upright; roi: (x, y, width, height)
+        in the frame. Faces come back in the frame's pixels, angles as seen upright.
         """
     @overload
     def detect(
-        self, image: npt.NDArray[np.uint8], *, return_uncertainty: Literal[True]
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        return_uncertainty: Literal[True],
+        format: PixelFormat = "bgr",
+        rotation: int = 0,
+        roi: tuple[int, int, int, int] | None = None,
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
-    def detect_timed(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
+    def detect_timed(
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        format: PixelFormat = "bgr",
+        rotation: int = 0,
+        roi: tuple[int, int, int, int] | None = None,
+    ) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the network input used for an image of this size."""

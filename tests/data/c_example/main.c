@@ -7,7 +7,7 @@
 
 #define HEIGHT 64
 #define WIDTH 96
-#define MAX_FACES 64
+#define MAX_FACES 256
 
 static int check(mosface_status status, const char* what) {
     if (status != MOSFACE_OK) {
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     mosface_detector* detector = NULL;
     mosface_tracker* tracker = NULL;
     mosface_detector_options options;
-    mosface_image image;
+    mosface_image image = {0};
     size_t count = 0, track_count = 0, i;
     float matrix[6];
     int frame, y, x, c;
@@ -58,6 +58,16 @@ int main(int argc, char** argv) {
                faces[i].y2, faces[i].score, spreads[i].yaw, spreads[i].pitch, spreads[i].roll);
     if (count > 1 && mosface_detect(detector, &image, faces, NULL, 1, &i) == MOSFACE_BUFFER_TOO_SMALL)
         printf("capacity 1: status %d, found %zu\n", (int)MOSFACE_BUFFER_TOO_SMALL, i);
+
+    /* The same pixels as a camera mounted upside down, read from a 64 x 64 region. */
+    image.rotation = 180;
+    image.roi_x = 16;
+    image.roi_width = 64;
+    image.roi_height = 64;
+    if (!check(mosface_detect(detector, &image, faces + count, NULL, MAX_FACES - count, &i), "mosface_detect (roi)"))
+        return 1;
+    printf("rotated roi faces %zu first %.4f %.4f\n", i, i ? faces[count].x1 : 0.f, i ? faces[count].y1 : 0.f);
+    image.rotation = image.roi_x = image.roi_width = image.roi_height = 0;
 
     if (!check(mosface_tracker_create(NULL, &tracker), "mosface_tracker_create")) return 1;
     for (frame = 0; frame < 3; ++frame) {
