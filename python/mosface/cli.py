@@ -26,7 +26,10 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "import-official": ("mosface.training.cli", "train", "import the authors' MOS-S.pth / MOS-M.pth"),
     "convert": ("mosface.convert.cli", "convert", "checkpoint -> ncnn model folder, parity-checked"),
     "bench": ("mosface.benchmark.cli", "bench", "side-by-side latency, memory and size of MOS engines"),
+    "track": ("mosface.track_cli", "video", "track faces in a video or camera, one best shot per person"),
 }
+# Extras whose install needs the pinned CPU torch first.
+TORCH_EXTRAS = ("train", "convert", "bench")
 
 
 def faces_to_json(faces: np.ndarray, pose_std: np.ndarray | None = None) -> list[dict]:
@@ -133,8 +136,9 @@ def run_delegated(command: str, argv: list[str]) -> int:
         return int(importlib.import_module(module_name).main([command, *argv]) or 0)
     except ModuleNotFoundError as error:
         if error.name and not error.name.startswith("mosface"):
+            torch_first = "pip install torch==2.13.0 && " if extra in TORCH_EXTRAS else ""
             print(f"mosface {command}: needs the '{extra}' extra ({error.name} is missing): "
-                  f"pip install torch==2.13.0 && pip install 'mosface[{extra}]'", file=sys.stderr)
+                  f"{torch_first}pip install 'mosface[{extra}]'", file=sys.stderr)
             return 2
         raise
 
