@@ -32,6 +32,7 @@ def test_bench_converts_times_and_reports(tmp_path: Path, capsys: pytest.Capture
     assert all(20 < value < 2000 for value in memory.values())  # MiB: a real process, not a parse error
     assert {f["file"] for f in report["files"]} == {"model.param", "model.bin"}
     assert (out / "bench_stages.png").read_bytes().startswith(b"\x89PNG")
+    assert [(s["arch"], s["faces"]) for s in report["stream"]] == [("mos-tiny", 10)]
     printed = capsys.readouterr().out
     assert "| mos-tiny | 96x64 | 1 | mosface |" in printed
 
