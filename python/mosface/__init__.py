@@ -35,6 +35,7 @@ from .columns import (
     SCORE,
     YAW,
 )
+from .stream import track_frame
 
 __all__ = [
     "BOX",
@@ -56,4 +57,5 @@ __all__ = [
     "face_quality",
     "postprocess",
     "priors",
+    "track_frame",
 ]
