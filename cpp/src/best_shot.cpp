@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mosface {
 
@@ -62,14 +63,23 @@ float laplacian_variance(const ImageView& bgr, const Detection& face) {
     const int x2 = std::min(bgr.width - 1, static_cast<int>(std::ceil(face.x2)));
     const int y2 = std::min(bgr.height - 1, static_cast<int>(std::ceil(face.y2)));
     const int step = std::max(1, (std::max(x2 - x1, y2 - y1) + kMaxGridSide - 1) / kMaxGridSide);
+    // Every point the kernel reads lies on the sampling grid: convert each to grey once.
+    const int columns = x2 >= x1 ? (x2 - x1) / step + 1 : 0;
+    const int rows = y2 >= y1 ? (y2 - y1) / step + 1 : 0;
+    if (columns < 3 || rows < 3) return 0.f;
+    std::vector<float> grid(static_cast<std::size_t>(columns) * rows);
+    for (int j = 0; j < rows; ++j) {
+        for (int i = 0; i < columns; ++i) grid[j * columns + i] = grey(bgr, x1 + i * step, y1 + j * step);
+    }
     double sum = 0;
     double sum_squares = 0;
     long count = 0;
-    // Interior points only: the kernel needs a neighbour `step` away on each side.
-    for (int y = y1 + step; y + step <= y2; y += step) {
-        for (int x = x1 + step; x + step <= x2; x += step) {
-            const double value = grey(bgr, x - step, y) + grey(bgr, x + step, y) + grey(bgr, x, y - step) +
-                                 grey(bgr, x, y + step) - 4.0 * grey(bgr, x, y);
+    for (int j = 1; j + 1 < rows; ++j) {
+        const float* above = &grid[(j - 1) * columns];
+        const float* row = &grid[j * columns];
+        const float* below = &grid[(j + 1) * columns];
+        for (int i = 1; i + 1 < columns; ++i) {
+            const double value = row[i - 1] + row[i + 1] + above[i] + below[i] - 4.0 * row[i];
             sum += value;
             sum_squares += value * value;
             ++count;

@@ -51,6 +51,10 @@ float landmark_agreement(const Detection& a, const Detection& b) {
     return std::exp(-distance / (5.0f * box_height(a)));
 }
 
+PoseStd pose_std_of(const std::vector<PoseStd>* pose_std, std::size_t face) {
+    return pose_std != nullptr ? (*pose_std)[face] : PoseStd{0.f, 0.f, 0.f};
+}
+
 void check_face(const Detection& face, std::size_t index) {
     const Row row = to_row(face);
     for (float value : row.v) {
@@ -100,7 +104,7 @@ Detection Tracker::predicted(const State& state, double timestamp_ms) const {
     return to_detection(row);
 }
 
-void Tracker::advance(State& state, const Detection& face, double timestamp_ms) {
+void Tracker::advance(State& state, const Detection& face, const PoseStd& pose_std, double timestamp_ms) {
     const float dt_s = static_cast<float>((timestamp_ms - state.track.last_seen_ms) / 1000.0);
     const float scale = box_height(state.track.smoothed);
     const Row raw = to_row(face);
@@ -119,13 +123,15 @@ void Tracker::advance(State& state, const Detection& face, double timestamp_ms) 
     }
     state.track.smoothed = to_detection(smoothed);
     state.track.raw = face;
+    state.track.pose_std = pose_std;
     state.track.last_seen_ms = timestamp_ms;
     state.track.hits += 1;
     state.matched_now = true;
 }
 
-void Tracker::associate(const std::vector<Detection>& faces, const std::vector<std::size_t>& candidates,
-                        bool previous_frame_only, float min_iou, double timestamp_ms) {
+void Tracker::associate(const std::vector<Detection>& faces, const std::vector<PoseStd>* pose_std,
+                        const std::vector<std::size_t>& candidates, bool previous_frame_only, float min_iou,
+                        double timestamp_ms) {
     // (affinity, state, face) for every pair that passes the IoU gate, then greedy best-first.
     std::vector<std::tuple<float, std::size_t, std::size_t>> pairs;
     for (std::size_t s = 0; s < states_.size(); ++s) {
@@ -151,14 +157,9 @@ void Tracker::associate(const std::vector<Detection>& faces, const std::vector<s
     for (const auto& [affinity, s, f] : pairs) {
         if (states_[s].matched_now || face_taken[f]) continue;
         face_taken[f] = true;
-        advance(states_[s], faces[f], timestamp_ms);
-        states_[s].track.pose_std = pose_std_of(f);
+        advance(states_[s], faces[f], pose_std_of(pose_std, f), timestamp_ms);
         taken_faces_.push_back(f);
     }
-}
-
-PoseStd Tracker::pose_std_of(std::size_t face) const {
-    return pose_std_ != nullptr ? (*pose_std_)[face] : PoseStd{0.f, 0.f, 0.f};
 }
 
 std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double timestamp_ms,
@@ -175,7 +176,6 @@ std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double t
         throw std::invalid_argument("pose_std has " + std::to_string(pose_std->size()) + " rows for " +
                                     std::to_string(faces.size()) + " faces");
     }
-    pose_std_ = pose_std;
     started_ = true;
     last_timestamp_ms_ = timestamp_ms;
     ended_.clear();
@@ -195,8 +195,8 @@ std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double t
             low.push_back(i);
         }
     }
-    associate(faces, high, false, params_.match_iou, timestamp_ms);
-    associate(faces, low, true, params_.low_match_iou, timestamp_ms);
+    associate(faces, pose_std, high, false, params_.match_iou, timestamp_ms);
+    associate(faces, pose_std, low, true, params_.low_match_iou, timestamp_ms);
 
     // Tracks lost for too long end; their ids are not reused.
     const auto expired = [&](const State& state) {
@@ -214,13 +214,12 @@ std::vector<Track> Tracker::update(const std::vector<Detection>& faces, double t
             continue;
         }
         State state;
-        state.track = Track{next_id_++, 1, 1, timestamp_ms, timestamp_ms, faces[f], faces[f], pose_std_of(f)};
+        state.track = Track{next_id_++, 1, 1, timestamp_ms, timestamp_ms, faces[f], faces[f], pose_std_of(pose_std, f)};
         const Row row = to_row(faces[f]);
         for (int i = 0; i < kSmoothed; ++i) state.filters[i].reset(row.v[column_of(i)]);
         state.matched_now = true;
         states_.push_back(state);
     }
-    pose_std_ = nullptr;  // not kept past the call
     return matched_tracks();
 }
 

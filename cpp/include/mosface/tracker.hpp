@@ -83,10 +83,10 @@ private:
         bool matched_before = false;  // in the update before this one
     };
 
-    void associate(const std::vector<Detection>& faces, const std::vector<std::size_t>& candidates,
-                   bool previous_frame_only, float min_iou, double timestamp_ms);
-    void advance(State& state, const Detection& face, double timestamp_ms);
-    PoseStd pose_std_of(std::size_t face) const;
+    void associate(const std::vector<Detection>& faces, const std::vector<PoseStd>* pose_std,
+                   const std::vector<std::size_t>& candidates, bool previous_frame_only, float min_iou,
+                   double timestamp_ms);
+    void advance(State& state, const Detection& face, const PoseStd& pose_std, double timestamp_ms);
     Detection predicted(const State& state, double timestamp_ms) const;
     std::vector<Track> matched_tracks() const;
 
@@ -94,7 +94,6 @@ private:
     std::vector<State> states_;
     std::vector<Track> ended_;
     std::vector<std::size_t> taken_faces_;  // faces matched in the current update
-    const std::vector<PoseStd>* pose_std_ = nullptr;  // of the current update's faces, if given
     std::int64_t next_id_ = 1;
     double last_timestamp_ms_ = 0.0;
     bool started_ = false;
