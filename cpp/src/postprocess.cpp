@@ -98,7 +98,8 @@ void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
 }  // namespace
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors, const AnchorConfig& config,
-                                   const PostprocessParams& params, PixelScale scale) {
+                                   const PostprocessParams& params, PixelScale scale,
+                                   std::vector<PoseStd>* pose_std) {
     params.validate();
     if (outputs.anchors != priors.size()) {
         throw std::invalid_argument("outputs have " + std::to_string(outputs.anchors) + " anchors, but a " +
@@ -126,6 +127,7 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         nms_sorted(boxes, params.nms_threshold, static_cast<std::size_t>(params.keep_top_k));
 
     std::vector<Detection> detections(kept.size());
+    if (pose_std != nullptr) pose_std->resize(kept.size());
     for (std::size_t k = 0; k < kept.size(); ++k) {
         const Candidate& candidate = candidates[kept[k]];
         const std::size_t anchor = candidate.anchor;
@@ -137,18 +139,22 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         det.y2 = box.y2;
         det.score = 1.0f / (1.0f + std::exp(-candidate.logit_margin));
         decode_landmarks(outputs.landm + 10 * anchor, priors[anchor], config.center_variance, scale, det.landmarks);
-        det.yaw = expected_angle(outputs.yaw + kPoseBins * anchor);
-        det.pitch = expected_angle(outputs.pitch + kPoseBins * anchor);
-        det.roll = expected_angle(outputs.roll + kPoseBins * anchor);
+        const AngleEstimate yaw = estimate_angle(outputs.yaw + kPoseBins * anchor);
+        const AngleEstimate pitch = estimate_angle(outputs.pitch + kPoseBins * anchor);
+        const AngleEstimate roll = estimate_angle(outputs.roll + kPoseBins * anchor);
+        det.yaw = yaw.degrees;
+        det.pitch = pitch.degrees;
+        det.roll = roll.degrees;
+        if (pose_std != nullptr) (*pose_std)[k] = {yaw.std_degrees, pitch.std_degrees, roll.std_degrees};
     }
     return detections;
 }
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width, const AnchorConfig& config,
-                                   const PostprocessParams& params) {
+                                   const PostprocessParams& params, std::vector<PoseStd>* pose_std) {
     const PriorGrid priors(height, width, config);
     return postprocess(outputs, priors, config, params,
-                       PixelScale{static_cast<float>(width), static_cast<float>(height)});
+                       PixelScale{static_cast<float>(width), static_cast<float>(height)}, pose_std);
 }
 
 }  // namespace mosface

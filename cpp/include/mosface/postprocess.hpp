@@ -43,14 +43,22 @@ struct Detection {
 };
 static_assert(sizeof(Detection) == 18 * sizeof(float), "Detection must be 18 packed floats");
 
+// Pose uncertainty of one face: the standard deviation of each angle's bin
+// distribution (same softmax as the angle), in degrees. Laid out as (K, 3) rows.
+struct PoseStd {
+    float yaw, pitch, roll;
+};
+
 // Throws std::invalid_argument when outputs.anchors != priors.size(), when a
 // class logit is NaN, or when a candidate's other outputs are not finite.
+// pose_std, when given, receives one PoseStd per detection, in the same order.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,
-                                   PixelScale scale);
+                                   PixelScale scale, std::vector<PoseStd>* pose_std = nullptr);
 
 // Convenience: coordinates in pixels of a height x width network input.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width,
-                                   const AnchorConfig& config, const PostprocessParams& params);
+                                   const AnchorConfig& config, const PostprocessParams& params,
+                                   std::vector<PoseStd>* pose_std = nullptr);
 
 }  // namespace mosface
