@@ -135,8 +135,6 @@ def test_options_are_readable_and_thresholds_settable(model) -> None:
         detector.conf_threshold = 1.5
     with pytest.raises(ValueError, match="top_k"):
         detector.top_k = 0
-    with pytest.raises(ValueError, match="num_threads"):
-        detector.num_threads = 0
 
 
 def test_timed_detect_reports_stages(model) -> None:

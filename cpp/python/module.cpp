@@ -119,11 +119,12 @@ mosface::PowerSave parse_powersave(const py::handle& value) {
     throw py::value_error("powersave must be 'all', 'little' or 'big' (or ncnn's 0, 1, 2)");
 }
 
-const char* powersave_name(mosface::PowerSave mode) {
+py::object powersave_name(mosface::PowerSave mode) {
     switch (mode) {
-        case mosface::PowerSave::little: return "little";
-        case mosface::PowerSave::big: return "big";
-        default: return "all";
+        case mosface::PowerSave::all: return py::str("all");
+        case mosface::PowerSave::little: return py::str("little");
+        case mosface::PowerSave::big: return py::str("big");
+        default: return py::none();
     }
 }
 
@@ -141,6 +142,10 @@ py::array image_array(const py::handle& object) {
         throw py::value_error("image must have shape (height, width, 3) in BGR order, got " + shape_text(array) +
                               (array.ndim() == 2 ? "; convert grayscale to BGR first" : ""));
     }
+    // Before any copy: a broadcast view may claim far more pixels than memory holds.
+    const auto dimension = [](py::ssize_t value) { return static_cast<std::uint64_t>(value); };
+    const py::ssize_t stride = array.strides(0) >= 3 * array.shape(1) ? array.strides(0) : 3 * array.shape(1);
+    mosface::check_image_size(dimension(array.shape(0)), dimension(array.shape(1)), dimension(stride));
     const bool packed_pixels = array.strides(2) == 1 && array.strides(1) == 3 &&
                                array.strides(0) >= 3 * array.shape(1);
     if (!packed_pixels) {
@@ -169,9 +174,9 @@ public:
                const std::optional<int>& input_width) {
         mosface::DetectorOptions options;
         options.postprocess = {conf_threshold, nms_threshold, top_k, keep_top_k};
-        if (num_threads && *num_threads < 1) {
-            throw py::value_error("num_threads must be >= 1 (or None for ncnn's default), got " +
-                                  std::to_string(*num_threads));
+        if (num_threads && (*num_threads < 1 || *num_threads > mosface::kMaxThreads)) {
+            throw py::value_error("num_threads must be 1.." + std::to_string(mosface::kMaxThreads) +
+                                  " (or None for ncnn's default), got " + std::to_string(*num_threads));
         }
         options.num_threads = num_threads.value_or(0);
         options.powersave = parse_powersave(powersave);
@@ -181,8 +186,8 @@ public:
         if (input_height.has_value() != input_width.has_value()) {
             throw py::value_error("give both input_height and input_width, or neither");
         }
-        if (input_height && (*input_height < 1 || *input_width < 1)) {
-            throw py::value_error("input_height and input_width must be >= 1");
+        if (input_height) {
+            mosface::check_input_size(*input_height, *input_width);
         }
         options.input_height = input_height.value_or(0);
         options.input_width = input_width.value_or(0);
@@ -194,6 +199,7 @@ public:
 
     std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
         const py::array array = image_array(image);
+        // image_array checked the sizes against mosface::kMaxImageBytes: they fit int.
         const mosface::ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(0)),
                                       static_cast<int>(array.shape(1)), static_cast<std::size_t>(array.strides(0))};
         mosface::StageTimes times;
@@ -286,12 +292,7 @@ PYBIND11_MODULE(_core, m) {
         .def_property(
             "keep_top_k", [](const PyDetector& d) { return d.params().keep_top_k; },
             [](PyDetector& d, int v) { d.update_params([v](mosface::PostprocessParams& p) { p.keep_top_k = v; }); })
-        .def_property(
-            "num_threads", [](const PyDetector& d) { return d.core().options().num_threads; },
-            [](PyDetector& d, int v) {
-                if (v < 1) throw py::value_error("num_threads must be >= 1");
-                d.core().set_num_threads(v);
-            })
+        .def_property_readonly("num_threads", [](const PyDetector& d) { return d.core().options().num_threads; })
         .def_property(
             "powersave", [](const PyDetector& d) { return powersave_name(d.core().options().powersave); },
             [](PyDetector& d, const py::handle& v) { d.core().set_powersave(parse_powersave(v)); })

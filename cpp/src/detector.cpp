@@ -7,8 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <sstream>
 
@@ -20,6 +18,7 @@
 #include "net.h"
 
 #include "mosface/errors.hpp"
+#include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
 
 namespace mosface {
@@ -39,14 +38,6 @@ bool is_directory(const std::string& path) {
 std::string parent_folder(const std::string& path) {
     const std::size_t slash = path.find_last_of('/');
     return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
-std::vector<unsigned char> read_file(const std::string& path, const char* what) {
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        throw MissingFileError(std::string(what) + " not found: " + path);
-    }
-    return std::vector<unsigned char>(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
 }
 
 // Serves the weights from memory and refuses to read past the end, so a
@@ -123,7 +114,7 @@ public:
         resolve_input_size();
         configure_net();
         load(param_path, weights_path);
-        apply_powersave(options_.powersave);
+        check_powersave(options_.powersave);
     }
 
     std::vector<Detection> detect(const ImageView& image, StageTimes* times) const {
@@ -136,12 +127,17 @@ public:
         if (image.data == nullptr || image.row_stride < static_cast<std::size_t>(image.width) * 3) {
             throw std::invalid_argument("image rows must hold 3 * width bytes (BGR, 8 bits per channel)");
         }
+        check_image_size(static_cast<std::uint64_t>(image.height), static_cast<std::uint64_t>(image.width),
+                         image.row_stride);
         PostprocessParams params;
+        PowerSave powersave = PowerSave::keep;
         ncnn::Extractor extractor = [&] {
             std::lock_guard<std::mutex> lock(mutex_);
             params = options_.postprocess;
+            powersave = options_.powersave;
             return net_.create_extractor();
         }();
+        pin_inference_threads(powersave);
         extractor.set_light_mode(options_.light_mode);
 
         const auto start = std::chrono::steady_clock::now();
@@ -150,6 +146,7 @@ public:
         fit_size(image.height, image.width, &resized_h, &resized_w);
         ncnn::Mat input = ncnn::Mat::from_pixels_resize(image.data, ncnn::Mat::PIXEL_BGR, image.width, image.height,
                                                         static_cast<int>(image.row_stride), resized_w, resized_h);
+        check_allocated(input, "the resized image");
         input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
         int net_h = resized_h;
         int net_w = resized_w;
@@ -158,6 +155,7 @@ public:
             ncnn::Mat padded;
             ncnn::copy_make_border(input, padded, 0, input_h_ - resized_h, 0, input_w_ - resized_w,
                                    ncnn::BORDER_CONSTANT, 0.f);
+            check_allocated(padded, "the padded image");
             input = padded;
             net_h = input_h_;
             net_w = input_w_;
@@ -204,13 +202,8 @@ public:
     const Manifest& manifest() const { return manifest_; }
 
     DetectorOptions options() const {
-        DetectorOptions copy;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            copy = options_;
-        }
-        copy.powersave = static_cast<PowerSave>(ncnn::get_cpu_powersave());
-        return copy;
+        std::lock_guard<std::mutex> lock(mutex_);
+        return options_;
     }
 
     void set_postprocess(const PostprocessParams& params) {
@@ -219,22 +212,16 @@ public:
         options_.postprocess = params;
     }
 
-    void set_num_threads(int num_threads) {
-        const int threads = resolved_threads(num_threads);
+    void set_powersave(PowerSave mode) {
+        check_powersave(mode);
         std::lock_guard<std::mutex> lock(mutex_);
-        options_.num_threads = threads;
-        net_.opt.num_threads = threads;
+        options_.powersave = mode;
     }
-
-    void set_powersave(PowerSave mode) { apply_powersave(mode); }
 
 private:
     // Validates a thread count; 0 means ncnn's default, the number of physical big cores.
     static int resolved_threads(int num_threads) {
-        if (num_threads < 0) {
-            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default), got " +
-                                        std::to_string(num_threads));
-        }
+        check_num_threads(num_threads);
         return num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
     }
 
@@ -246,6 +233,7 @@ private:
         }
         input_h_ = requested ? options_.input_height : manifest_.input_height;
         input_w_ = requested ? options_.input_width : manifest_.input_width;
+        check_input_size(input_h_, input_w_);
         if (manifest_.size_policy == SizePolicy::fixed &&
             (input_h_ != manifest_.input_height || input_w_ != manifest_.input_width)) {
             throw std::invalid_argument(
@@ -269,8 +257,9 @@ private:
     }
 
     void load(const std::string& param_path, const std::string& weights_path) {
-        const std::vector<unsigned char> param_text = read_file(param_path, "model .param");
-        const std::vector<unsigned char> weights = read_file(weights_path, "model weights (.bin)");
+        const std::vector<unsigned char> param_text = read_regular_file(param_path, "model .param", kMaxParamBytes);
+        const std::vector<unsigned char> weights =
+            read_regular_file(weights_path, "model weights (.bin)", kMaxWeightsBytes);
         check_param_header(param_text, param_path);
         const std::string text(param_text.begin(), param_text.end());
         if (net_.load_param_mem(text.c_str()) != 0) {
@@ -298,17 +287,33 @@ private:
         }
     }
 
-    static void apply_powersave(PowerSave mode) {
-        // Process-wide in ncnn (thread affinity of its worker threads), as its own API is,
-        // and not thread-safe there: one lock for every Detector.
-        static std::mutex powersave_mutex;
-        if (mode == PowerSave::keep) {
+    // Refuses a mode whose core set is empty on this CPU (no little cores, say).
+    static void check_powersave(PowerSave mode) {
+        if (mode != PowerSave::keep && ncnn::get_cpu_thread_affinity_mask(static_cast<int>(mode)).num_enabled() == 0) {
+            throw std::invalid_argument("this CPU has no cores for powersave mode " +
+                                        std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big)");
+        }
+    }
+
+    // Pins the calling thread and its OpenMP team (the threads that run this
+    // inference) to the mode's cores, as ncnn's set_cpu_powersave does, once
+    // per thread and mode.
+    static void pin_inference_threads(PowerSave mode) {
+        thread_local PowerSave pinned = PowerSave::keep;
+        if (mode == PowerSave::keep || mode == pinned) {
             return;
         }
-        std::lock_guard<std::mutex> lock(powersave_mutex);
-        if (ncnn::set_cpu_powersave(static_cast<int>(mode)) != 0) {
-            throw std::invalid_argument("this CPU does not support powersave mode " +
-                                        std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big cores)");
+        if (ncnn::set_cpu_thread_affinity(ncnn::get_cpu_thread_affinity_mask(static_cast<int>(mode))) != 0) {
+            throw std::runtime_error("could not pin the inference threads for powersave mode " +
+                                     std::to_string(static_cast<int>(mode)));
+        }
+        pinned = mode;
+    }
+
+    // ncnn returns an empty Mat when an allocation fails.
+    static void check_allocated(const ncnn::Mat& mat, const char* what) {
+        if (mat.empty()) {
+            throw std::runtime_error(std::string("out of memory: ncnn could not allocate ") + what);
         }
     }
 
@@ -361,8 +366,6 @@ void Detector::network_input_size(int image_height, int image_width, int* net_he
 }
 
 void Detector::set_postprocess(const PostprocessParams& params) { impl_->set_postprocess(params); }
-
-void Detector::set_num_threads(int num_threads) { impl_->set_num_threads(num_threads); }
 
 void Detector::set_powersave(PowerSave mode) { impl_->set_powersave(mode); }
 

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "mosface/limits.hpp"
+
 namespace mosface {
 
 AnchorConfig AnchorConfig::mos() {
@@ -31,13 +33,17 @@ void AnchorConfig::validate() const {
             throw std::invalid_argument("anchor config: level " + std::to_string(level) + " has no anchor sizes");
         }
         for (float size : min_sizes[level]) {
-            if (!(size > 0.f)) {
-                throw std::invalid_argument("anchor config: anchor sizes must be > 0");
+            if (!(size > 0.f && size <= kMaxInputSide)) {
+                throw std::invalid_argument("anchor config: anchor sizes must be in (0, " +
+                                            std::to_string(kMaxInputSide) + "]");
             }
         }
     }
-    if (!(center_variance > 0.f) || !(size_variance > 0.f)) {
-        throw std::invalid_argument("anchor config: variances must be > 0");
+    if (!(center_variance > 0.f && center_variance <= kMaxVariance) ||
+        !(size_variance > 0.f && size_variance <= kMaxVariance)) {
+        throw std::invalid_argument("anchor config: variances must be in (0, " + std::to_string(kMaxVariance) +
+                                    "], got " + std::to_string(center_variance) + " and " +
+                                    std::to_string(size_variance));
     }
 }
 

@@ -13,29 +13,35 @@
 #include <string>
 #include <vector>
 
+#include "mosface/limits.hpp"
 #include "mosface/manifest.hpp"
 #include "mosface/postprocess.hpp"
 
 namespace mosface {
 
-// ncnn's set_cpu_powersave: 0 all cores, 1 little cores only, 2 big cores only.
-// It is process-wide (thread affinity of ncnn's workers): `keep` leaves it as it is.
+// ncnn's core sets: 0 all cores, 1 little cores only, 2 big cores only. A
+// Detector pins the threads that run its inference (the calling thread and its
+// OpenMP team) to the set before each detect(); `keep` leaves affinity alone.
+// A mode whose set is empty on this CPU (little on most x86) is refused.
 enum class PowerSave { keep = -1, all = 0, little = 1, big = 2 };
 
 struct DetectorOptions {
     PostprocessParams postprocess;
-    int num_threads = 0;  // 0: ncnn's default, the number of physical big cores
-    PowerSave powersave = PowerSave::keep;  // applied to the whole process when not `keep`
+    // 0: ncnn's default, the number of physical big cores; at most kMaxThreads.
+    // Fixed at construction: ncnn's convolutions keep the count they were loaded with.
+    int num_threads = 0;
+    PowerSave powersave = PowerSave::keep;  // applied to the threads running each detect()
     bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
     bool light_mode = true;   // free intermediate blobs early (less memory)
     // Keep freed buffers in ncnn's pool between calls: ~15-25% faster, about
     // twice the peak memory (MOS-S 640x480, C++ process: 127 MiB vs 63 MiB).
     bool memory_pool = true;
-    int input_height = 0;     // 0: the manifest's size
+    int input_height = 0;     // 0: the manifest's size; at most kMaxInputSide per side
     int input_width = 0;
 };
 
-// An 8-bit, 3-channel BGR image; row_stride in bytes (>= 3 * width).
+// An 8-bit, 3-channel BGR image; row_stride in bytes (>= 3 * width);
+// height * row_stride at most kMaxImageBytes.
 struct ImageView {
     const std::uint8_t* data;
     int height;
@@ -59,19 +65,19 @@ public:
     Detector(const Detector&) = delete;
     Detector& operator=(const Detector&) = delete;
 
-    // Empty images give no detections. Throws std::invalid_argument on a bad view.
+    // Empty images give no detections. Throws std::invalid_argument on a bad or
+    // too large view, or when the network output decodes out of range.
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
 
     const Manifest& manifest() const;
-    // options().powersave reports the process-wide mode in force now.
+    // options().powersave: the mode this Detector applies to its inference threads.
     DetectorOptions options() const;
     // Network input size used for an image of this size (after the aspect-preserving resize).
     void network_input_size(int image_height, int image_width, int* net_height, int* net_width) const;
 
     // Thread-safe setters: calls already running keep the values they started with.
     void set_postprocess(const PostprocessParams& params);
-    void set_num_threads(int num_threads);
-    void set_powersave(PowerSave mode);  // process-wide, like ncnn's own setting
+    void set_powersave(PowerSave mode);  // takes effect on each thread's next detect()
 
 private:
     class Impl;

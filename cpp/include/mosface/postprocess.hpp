@@ -44,7 +44,9 @@ struct Detection {
 static_assert(sizeof(Detection) == 18 * sizeof(float), "Detection must be 18 packed floats");
 
 // Throws std::invalid_argument when outputs.anchors != priors.size(), when a
-// class logit is NaN, or when a candidate's other outputs are not finite.
+// class logit is NaN, when a candidate's other outputs are not finite, or when
+// they decode beyond kMaxDecodedCoordinate pixels (finite but absurd
+// regressions are refused, not clamped: no detection is ever non-finite).
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,
                                    PixelScale scale);
