@@ -182,3 +182,30 @@ class TestModelFiles:
         folder = edited_model(tmp_path, lambda m: m.update(padding="x" * (1 << 20)))
         with pytest.raises(mosface.ModelError, match="more than the 1048576 mosface reads"):
             mosface.Detector(folder)
+
+
+COMMA_LOCALES = ("de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", "ru_RU.UTF-8", "nl_NL.UTF-8")
+
+
+def test_manifest_numbers_do_not_follow_the_c_locale(model: Path) -> None:
+    """GUI toolkits call setlocale(LC_ALL, ""); with a ',' decimal point strtod stopped at '104.0'."""
+    import locale
+
+    previous = locale.setlocale(locale.LC_ALL)
+    for name in COMMA_LOCALES:
+        try:
+            locale.setlocale(locale.LC_ALL, name)  # the C library's setlocale, process-wide
+            break
+        except locale.Error:
+            continue
+    else:
+        pytest.skip("no locale with a ',' decimal point is installed (apt-get install locales; locale-gen)")
+    try:
+        assert locale.localeconv()["decimal_point"] == ","
+        image = np.random.default_rng(5).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+        faces = mosface.Detector(model, num_threads=1).detect(image)
+    finally:
+        locale.setlocale(locale.LC_ALL, previous)
+    expected = mosface.Detector(model, num_threads=1).detect(image)
+    assert len(expected) > 0, "fixture should produce detections"
+    np.testing.assert_array_equal(faces, expected)

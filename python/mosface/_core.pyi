@@ -36,8 +36,9 @@ def postprocess(
 
     Columns: x1, y1, x2, y2, score, 5 landmark (x, y) pairs, yaw, pitch, roll (degrees).
     Sorted by score, best first; shape (0, 18) when nothing passes conf_threshold.
-    Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows
-    or parameters out of range; TypeError on non-floating arrays.
+    Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows,
+    candidates decoding beyond 1e10 pixels or parameters out of range; TypeError on
+    non-floating arrays.
     """
 
 class Detector:
@@ -62,15 +63,18 @@ class Detector:
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
-        num_threads None: ncnn's default (physical big cores). memory_pool False: no
-        buffer pool between calls (about half the peak memory, ~15-25% slower). powersave:
-        ncnn's core selection, process-wide (None leaves it as it is; the property reports
-        the mode in force). input_height/width: the box images are fitted
-        into (default: the manifest's size; a fixed-size model accepts only that).
+        num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction.
+        memory_pool False: no buffer pool between calls (about half the peak memory,
+        ~15-25% slower). powersave: ncnn's core set; each detect() pins its calling thread
+        and ncnn's workers to it (None leaves affinity alone; a set this CPU lacks raises
+        ValueError). input_height/width: the box images are fitted into, at most 8192
+        (default: the manifest's size; a fixed-size model accepts only that).
         Raises FileNotFoundError, ModelError or ValueError.
         """
     def detect(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18)."""
+        """HxWx3 uint8 BGR -> (K, 18) detections in the image's pixels. Empty image -> (0, 18).
+
+        ValueError for images over 2**31 - 1 bytes (height x row stride)."""
     def detect_timed(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
@@ -79,8 +83,9 @@ class Detector:
     nms_threshold: float
     top_k: int
     keep_top_k: int
-    num_threads: int
-    powersave: PowerSave
+    @property
+    def num_threads(self) -> int: ...
+    powersave: PowerSave | None
     @property
     def fp16(self) -> bool: ...
     @property
