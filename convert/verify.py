@@ -36,7 +36,9 @@ import numpy as np
 from torch import nn
 
 import mosface
+from mosface.boxes import iou_plus_one
 
+from ..training.priors import manifest_anchors
 from .export import OUTPUT_NAMES
 from .runners import ncnn_net, ncnn_outputs, network_input, onnx_outputs, torch_outputs
 
@@ -99,11 +101,7 @@ def conf_threshold_in_gap(cls_logits: np.ndarray) -> float:
 def nms_threshold_in_gap(candidates: np.ndarray) -> float:
     """Midpoint of the widest gap of pairwise IoUs (+1 pixel convention, as NMS) inside NMS_RANGE."""
     boxes = candidates[:, :4].astype(np.float64)
-    x1, y1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0]), np.maximum(boxes[:, None, 1], boxes[None, :, 1])
-    x2, y2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2]), np.minimum(boxes[:, None, 3], boxes[None, :, 3])
-    inter = np.clip(x2 - x1 + 1, 0, None) * np.clip(y2 - y1 + 1, 0, None)
-    area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
-    iou = inter / (area[:, None] + area[None, :] - inter)
+    iou = iou_plus_one(boxes, boxes)
     low, high = NMS_RANGE
     values = np.unique(iou[np.triu_indices(len(boxes), k=1)])
     edges = np.concatenate(([low], values[(values > low) & (values < high)], [high]))
@@ -114,7 +112,8 @@ def nms_threshold_in_gap(candidates: np.ndarray) -> float:
 def detections(
     outputs: list[np.ndarray], *, height: int, width: int, conf: float, nms: float
 ) -> np.ndarray:
-    return mosface.postprocess(*outputs, height=height, width=width, conf_threshold=conf, nms_threshold=nms)
+    return mosface.postprocess(*outputs, height=height, width=width, anchors=manifest_anchors(),
+                               conf_threshold=conf, nms_threshold=nms)
 
 
 def gate_thresholds(expected: list[np.ndarray], *, height: int, width: int) -> tuple[float, float]:

@@ -16,6 +16,7 @@
 
 #include "mosface/detector.hpp"
 #include "mosface/errors.hpp"
+#include "mosface/limits.hpp"
 #include "mosface/postprocess.hpp"
 #include "mosface/priors.hpp"
 
@@ -58,12 +59,39 @@ py::array_t<float> detections_to_array(const std::vector<mosface::Detection>& de
     return out;
 }
 
-py::array_t<float> priors(int height, int width) {
-    if (height < 1 || width < 1) {
-        throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
-                              ", width=" + std::to_string(width));
+// A manifest's "anchors" object as a Python mapping: {"steps": [8, 16, 32],
+// "min_sizes": [[16, 32], [64, 128], [256, 512]], "variances": [0.1, 0.2]}.
+mosface::AnchorConfig anchor_config(const py::handle& anchors) {
+    const char* expected = "anchors must be a mapping like a manifest's \"anchors\": {\"steps\": [8, 16, 32], "
+                           "\"min_sizes\": [[16, 32], [64, 128], [256, 512]], \"variances\": [0.1, 0.2]}";
+    if (!py::isinstance<py::dict>(anchors)) {
+        throw py::type_error(expected);
     }
-    const std::vector<float> values = mosface::make_priors(height, width, mosface::AnchorConfig::mos());
+    const py::dict fields = py::reinterpret_borrow<py::dict>(anchors);
+    mosface::AnchorConfig config;
+    std::vector<float> variances;
+    try {
+        config.steps = fields["steps"].cast<std::vector<int>>();
+        config.min_sizes = fields["min_sizes"].cast<std::vector<std::vector<float>>>();
+        variances = fields["variances"].cast<std::vector<float>>();
+    } catch (const py::error_already_set&) {
+        throw py::type_error(expected);  // a missing key
+    } catch (const py::cast_error&) {
+        throw py::type_error(expected);
+    }
+    if (variances.size() != 2 || config.steps.size() > mosface::kMaxAnchorLevels) {
+        throw py::value_error(std::string(expected) + ": 2 variances, at most " +
+                              std::to_string(mosface::kMaxAnchorLevels) + " levels");
+    }
+    config.center_variance = variances[0];
+    config.size_variance = variances[1];
+    config.validate();
+    return config;
+}
+
+py::array_t<float> priors(int height, int width, const py::handle& anchors) {
+    mosface::check_input_size(height, width);
+    const std::vector<float> values = mosface::make_priors(height, width, anchor_config(anchors));
     py::array_t<float> out({static_cast<py::ssize_t>(values.size() / 4), static_cast<py::ssize_t>(4)});
     std::memcpy(out.mutable_data(), values.data(), values.size() * sizeof(float));
     return out;
@@ -71,8 +99,8 @@ py::array_t<float> priors(int height, int width) {
 
 py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
                                const py::handle& yaw_logits, const py::handle& pitch_logits,
-                               const py::handle& roll_logits, int height, int width, float conf_threshold,
-                               float nms_threshold, int top_k, int keep_top_k) {
+                               const py::handle& roll_logits, int height, int width, const py::handle& anchor_map,
+                               float conf_threshold, float nms_threshold, int top_k, int keep_top_k) {
     const FloatArray arrays[6] = {
         as_rows(loc, "loc", 4),
         as_rows(cls_logits, "cls_logits", 2),
@@ -92,13 +120,15 @@ py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logi
         throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
                               ", width=" + std::to_string(width));
     }
+    mosface::check_input_size(height, width);
+    const mosface::AnchorConfig config = anchor_config(anchor_map);
     const mosface::PostprocessParams params{conf_threshold, nms_threshold, top_k, keep_top_k};
     const mosface::HeadOutputs outputs{arrays[0].data(), arrays[1].data(), arrays[2].data(), arrays[3].data(),
                                        arrays[4].data(), arrays[5].data(), static_cast<std::size_t>(anchors)};
     std::vector<mosface::Detection> detections;
     {
         py::gil_scoped_release release;
-        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params);
+        detections = mosface::postprocess(outputs, height, width, config, params);
     }
     return detections_to_array(detections);
 }
@@ -253,13 +283,13 @@ PYBIND11_MODULE(_core, m) {
         }
     });
 
-    m.def("priors", &priors, py::arg("height"), py::arg("width"),
+    m.def("priors", &priors, py::arg("height"), py::arg("width"), py::kw_only(), py::arg("anchors"),
           "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"
-          "ordered level (stride 8, 16, 32), row, column, anchor size.");
+          "ordered level, row, column, anchor size. anchors: a manifest's \"anchors\" mapping.");
 
     m.def("postprocess", &postprocess, py::arg("loc"), py::arg("cls_logits"), py::arg("landm"),
           py::arg("yaw_logits"), py::arg("pitch_logits"), py::arg("roll_logits"), py::kw_only(), py::arg("height"),
-          py::arg("width"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
+          py::arg("width"), py::arg("anchors"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
           py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
           "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
 

@@ -79,7 +79,6 @@ bool contains_name(const std::vector<const char*>& names, const std::string& nam
 }
 
 constexpr int kOutputWidths[6] = {4, 2, 10, kPoseBins, kPoseBins, kPoseBins};
-constexpr const char* kOutputRoles[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
 
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -19,9 +19,8 @@ namespace mosface {
 
 void check_input_size(int height, int width) {
     if (height < 1 || width < 1 || height > kMaxInputSide || width > kMaxInputSide) {
-        throw std::invalid_argument("network input size must be 1.." + std::to_string(kMaxInputSide) +
-                                    " per side, got " + std::to_string(width) + "x" + std::to_string(height) +
-                                    " (WxH)");
+        throw std::invalid_argument("network input height and width must be 1.." + std::to_string(kMaxInputSide) +
+                                    ", got height=" + std::to_string(height) + ", width=" + std::to_string(width));
     }
 }
 

@@ -164,9 +164,8 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     }
 
     const json::Value& outputs = read.get(root, "", "outputs", json::Value::Kind::object);
-    const char* const output_keys[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
     for (int i = 0; i < 6; ++i) {
-        manifest.output_blobs[i] = read.string(outputs, "outputs", output_keys[i]);
+        manifest.output_blobs[i] = read.string(outputs, "outputs", kOutputRoles[i]);
     }
 
     const json::Value& files = read.get(root, "", "files", json::Value::Kind::object);

@@ -10,16 +10,6 @@
 
 namespace mosface {
 
-AnchorConfig AnchorConfig::mos() {
-    // min_sizes / steps / variance of the release's cfg (RetinaFace's cfg_mnet).
-    AnchorConfig config;
-    config.steps = {8, 16, 32};
-    config.min_sizes = {{16.f, 32.f}, {64.f, 128.f}, {256.f, 512.f}};
-    config.center_variance = 0.1f;
-    config.size_variance = 0.2f;
-    return config;
-}
-
 void AnchorConfig::validate() const {
     if (steps.empty() || steps.size() != min_sizes.size()) {
         throw std::invalid_argument("anchor config: steps and min_sizes need the same, non-zero number of levels (got " +

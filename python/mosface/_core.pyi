@@ -1,7 +1,7 @@
 """Type stubs of the compiled core (mosface._core)."""
 
 import os
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +14,14 @@ PowerSave = Literal["all", "little", "big"]
 class ModelError(RuntimeError):
     """A model file exists but cannot be used (corrupt, truncated, mismatched manifest or anchor count)."""
 
-def priors(height: int, width: int) -> npt.NDArray[np.float32]:
+class Anchors(TypedDict):
+    """A manifest's "anchors": {"steps": [8, 16, 32], "min_sizes": [[16, 32], ...], "variances": [0.1, 0.2]}."""
+
+    steps: list[int]
+    min_sizes: list[list[float]]
+    variances: list[float]
+
+def priors(height: int, width: int, *, anchors: Anchors) -> npt.NDArray[np.float32]:
     """Anchors of a height x width input: (N, 4) cx, cy, w, h normalised, ordered level, row, column, size."""
 
 def postprocess(
@@ -27,6 +34,7 @@ def postprocess(
     *,
     height: int,
     width: int,
+    anchors: Anchors,
     conf_threshold: float = 0.5,
     nms_threshold: float = 0.4,
     top_k: int = 5000,
