@@ -80,8 +80,10 @@ def test_good_results_survive_a_bad_image(model: Path, tmp_path: Path, capsys) -
     assert main(argv) == 1  # one image failed
     captured = capsys.readouterr()
     good, bad = json.loads(captured.out)
-    assert good["image"].endswith("good.png") and len(good["faces"]) > 0
-    assert bad["image"].endswith("bad.png") and "cannot identify image file" in bad["error"]
+    assert good["image"].endswith("good.png")
+    assert len(good["faces"]) > 0
+    assert bad["image"].endswith("bad.png")
+    assert "cannot identify image file" in bad["error"]
     assert "bad.png" in captured.err
 
 

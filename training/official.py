@@ -115,7 +115,7 @@ def read_official_state_dict(
             state = torch.load(path_or_state_dict, map_location="cpu", weights_only=True)
         except OSError:
             raise  # missing or unreadable: FileNotFoundError / PermissionError say it best
-        except Exception as error:  # noqa: BLE001 - torch.load raises UnpicklingError, KeyError,
+        except Exception as error:  # torch.load raises UnpicklingError, KeyError,
             # RuntimeError, EOFError... depending on which bytes it meets first
             raise OfficialCheckpointError(
                 f"{path_or_state_dict}: not a PyTorch checkpoint ({type(error).__name__}: {error})"

@@ -136,12 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     detect = commands.add_parser("detect", help="detect faces in images and draw them")
-    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="images to read (PNG, JPEG...)")
     detect.add_argument("--model", required=True, type=Path, help="converted model folder (manifest.json)")
     detect.add_argument("--out", type=Path, help="annotated image (one input) or folder (several inputs)")
     detect.add_argument("--json", action="store_true", help="print detections as JSON")
-    detect.add_argument("--conf-threshold", type=float, default=0.5)
-    detect.add_argument("--nms-threshold", type=float, default=0.4)
+    detect.add_argument("--conf-threshold", type=float, default=0.5,
+                        help="face probability to keep a detection (default: 0.5)")
+    detect.add_argument("--nms-threshold", type=float, default=0.4,
+                        help="IoU above which a weaker overlapping box is dropped (default: 0.4)")
     detect.add_argument("--threads", type=int, default=None, help="ncnn threads (default: big cores)")
     detect.set_defaults(handler=run_detect)
 
