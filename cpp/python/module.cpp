@@ -173,9 +173,9 @@ py::array image_array(const py::handle& object) {
                               (array.ndim() == 2 ? "; convert grayscale to BGR first" : ""));
     }
     // Before any copy: a broadcast view may claim far more pixels than memory holds.
-    const auto dimension = [](py::ssize_t value) { return static_cast<std::uint64_t>(value); };
-    const py::ssize_t stride = array.strides(0) >= 3 * array.shape(1) ? array.strides(0) : 3 * array.shape(1);
-    mosface::check_image_size(dimension(array.shape(0)), dimension(array.shape(1)), dimension(stride));
+    // A negative row stride means a copy with packed rows: only height and width count then.
+    const auto dimension = [](py::ssize_t value) { return value > 0 ? static_cast<std::uint64_t>(value) : 0; };
+    mosface::check_image_size(dimension(array.shape(0)), dimension(array.shape(1)), dimension(array.strides(0)));
     const bool packed_pixels = array.strides(2) == 1 && array.strides(1) == 3 &&
                                array.strides(0) >= 3 * array.shape(1);
     if (!packed_pixels) {
