@@ -61,11 +61,9 @@ private:
     int fd_;
 };
 
-}  // namespace
-
-std::vector<unsigned char> read_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes) {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    const FileDescriptor file(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+// Checks that the opened file is a regular file of at most max_bytes; returns its size.
+std::uint64_t checked_size(const FileDescriptor& file, const std::string& path, const char* what,
+                                std::uint64_t max_bytes) {
     if (file.get() < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             throw MissingFileError(std::string(what) + " not found: " + path);
@@ -80,7 +78,22 @@ std::vector<unsigned char> read_regular_file(const std::string& path, const char
         throw ModelError(std::string(what) + " is " + std::to_string(info.st_size) + " bytes, more than the " +
                          std::to_string(max_bytes) + " mosface reads: " + path);
     }
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(info.st_size));
+    return static_cast<std::uint64_t>(info.st_size);
+}
+
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+int open_nonblocking(const std::string& path) { return open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); }
+
+}  // namespace
+
+void check_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes) {
+    const FileDescriptor file(open_nonblocking(path));
+    checked_size(file, path, what, max_bytes);
+}
+
+std::vector<unsigned char> read_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes) {
+    const FileDescriptor file(open_nonblocking(path));
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(checked_size(file, path, what, max_bytes)));
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = read(file.get(), bytes.data() + done, bytes.size() - done);

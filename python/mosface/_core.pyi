@@ -65,18 +65,18 @@ class Detector:
         powersave: PowerSave | int | None = None,
         fp16: bool = False,
         light_mode: bool = True,
-        memory_pool: bool = True,
+        memory_pool: bool = False,
         input_height: int | None = None,
         input_width: int | None = None,
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
         num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction.
-        memory_pool False: no buffer pool between calls (about half the peak memory,
-        ~15-25% slower). powersave: ncnn's core set; each detect() pins its calling thread
-        and ncnn's workers to it (None leaves affinity alone; a set this CPU lacks raises
-        ValueError). input_height/width: the box images are fitted into, at most 8192
-        (default: the manifest's size; a fixed-size model accepts only that).
+        memory_pool True: keep freed buffers for later calls, bounded by the largest live set
+        (more memory than malloc alone). powersave: ncnn's core set; each detect() pins its
+        calling thread and ncnn's workers to it (None leaves affinity alone; a set this CPU
+        lacks raises ValueError). input_height/width: the box images are fitted into, at most
+        8192 (default: the manifest's size; a fixed-size model accepts only that).
         Raises FileNotFoundError, ModelError or ValueError.
         """
     def detect(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -87,6 +87,10 @@ class Detector:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the network input used for an image of this size."""
+    def memory_counts(self) -> dict[str, dict[str, int]]:
+        """Bytes held by the allocator of ncnn's feature maps ('blobs') and layer scratch ('workspace'):
+        in_use, peak_requested (the live set), peak_in_use, cached, peak_held, fresh_allocations,
+        fresh_bytes, reused."""
     conf_threshold: float
     nms_threshold: float
     top_k: int

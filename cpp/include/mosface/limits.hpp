@@ -47,6 +47,9 @@ void check_image_size(std::uint64_t height, std::uint64_t width, std::uint64_t r
 // file or too large; `what` names the file's role in messages.
 std::vector<unsigned char> read_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes);
 
+// The same checks without reading: for files a caller then streams itself.
+void check_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes);
+
 // Throws ModelError unless `name` (from a manifest) is a relative path inside
 // the model folder: not absolute, no '..' component, no empty name.
 void check_model_file_name(const std::string& name, const std::string& field, const std::string& origin);
