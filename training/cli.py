@@ -196,13 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         "validation",
         help="the release's validation metric: per-image recall/precision, top-detection pose",
     )
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint to evaluate (.pt)")
     p.add_argument("--label-file", type=Path, required=True, help="label.txt of the validation set")
     p.add_argument("--image-root", type=Path, help="default: <label-file folder>/images")
     p.add_argument("--size", type=int, default=640, help="square input side (release: 640)")
     p.add_argument("--conf", type=float, default=0.5, help="score threshold (release: caller's)")
     p.add_argument("--nms", type=float, default=0.4, help="NMS IoU (release: caller's)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.set_defaults(func=cmd_eval_validation)
     return parser
 
