@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the packa
 import mosface  # noqa: E402
 from mosface.benchmark.report import cpu_model, write_json  # noqa: E402
 from mosface.files import write_atomically  # noqa: E402
-from tests.reference import planted_outputs, reference_postprocess  # noqa: E402
+from tests.reference import ANCHORS, planted_outputs, reference_postprocess  # noqa: E402
 
 SIZES = [(640, 640), (720, 1280)]  # height, width
 FACES = [0, 10, 100]
@@ -61,10 +61,10 @@ def same_detections(a: np.ndarray, b: np.ndarray) -> bool:
 def run_case(height: int, width: int, n_faces: int, seconds: float) -> dict[str, object]:
     """Time both implementations on one planted image."""
     arrays = planted_outputs(height, width, n_faces, SEED)
-    cpp = mosface.postprocess(*arrays, height=height, width=width)
+    cpp = mosface.postprocess(*arrays, height=height, width=width, anchors=ANCHORS)
     ref = reference_postprocess(*arrays, height=height, width=width)
     cpp_ms = time_calls(
-        lambda: mosface.postprocess(*arrays, height=height, width=width), seconds, 200
+        lambda: mosface.postprocess(*arrays, height=height, width=width, anchors=ANCHORS), seconds, 200
     )
     ref_ms = time_calls(
         lambda: reference_postprocess(*arrays, height=height, width=width), seconds, 20

@@ -1,10 +1,11 @@
-"""Regenerate the README's benchmark table from a `mosface bench` JSON report.
+"""Regenerate the full benchmark tables (docs/benchmarks.md) from a `mosface bench` JSON report.
 
-    python bench/readme_table.py mosface-results/bench.json
+    python bench/readme_table.py mosface-results/full/bench.json
 
 Replaces the text between the `<!-- bench-table:begin -->` and
-`<!-- bench-table:end -->` markers of README.md; the table is never typed by
-hand. `replace_block` serves other generated blocks too (bench/macs.py).
+`<!-- bench-table:end -->` markers of docs/benchmarks.md; the tables are never
+typed by hand, and the README keeps only the headline figures. `replace_block`
+serves other generated blocks too (bench/macs.py writes one into README.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mosface.benchmark.report import markdown_table
 from mosface.files import write_atomically
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -43,9 +45,9 @@ def update_readme(path: Path, name: str, content: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", type=Path, help="bench.json written by `mosface bench`")
-    parser.add_argument("--readme", type=Path, default=README)
+    parser.add_argument("--doc", type=Path, default=BENCHMARKS, help="file with the bench-table markers")
     args = parser.parse_args(argv)
-    update_readme(args.readme, "bench-table", markdown_table(json.loads(args.report.read_text())))
+    update_readme(args.doc, "bench-table", markdown_table(json.loads(args.report.read_text())))
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import sha256_of
-from ..training.priors import MIN_SIZES, STEPS, VARIANCES
+from ..training.priors import manifest_anchors
 from .errors import ConversionError
 from .export import OUTPUT_NAMES
 from .ncnn_files import INPUT_BLOB, OUTPUT_BLOBS
@@ -67,11 +67,7 @@ def write_manifest(
             "height": height,
             "width": width,
         },
-        "anchors": {
-            "steps": list(STEPS),
-            "min_sizes": [list(sizes) for sizes in MIN_SIZES],
-            "variances": list(VARIANCES),
-        },
+        "anchors": manifest_anchors(),
         "outputs": dict(zip(OUTPUT_NAMES, OUTPUT_BLOBS)),  # the runtime's role names, in order
         "files": files,
         "sha256": digests,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +34,11 @@ class ParamSummary:
 
 
 def pnnx_executable() -> str:
-    found = shutil.which("pnnx")
+    """pnnx on PATH, else beside this interpreter (a venv used without activating it)."""
+    beside_python = Path(sys.executable).parent
+    found = shutil.which("pnnx") or shutil.which("pnnx", path=str(beside_python))
     if found is None:
-        raise ConversionError("the pnnx executable is not on PATH; pip install pnnx")
+        raise ConversionError(f"the pnnx executable is neither on PATH nor in {beside_python}; pip install pnnx")
     return found
 
 

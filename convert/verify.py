@@ -44,7 +44,9 @@ import numpy as np
 from torch import nn
 
 import mosface
+from mosface.boxes import iou_plus_one
 
+from ..training.priors import manifest_anchors
 from .export import OUTPUT_NAMES
 from .runners import (
     float64_copy,
@@ -147,17 +149,7 @@ def conf_thresholds_in_gaps(
 def nms_thresholds_in_gaps(candidates: np.ndarray) -> list[float]:
     """Midpoints of the gaps of pairwise IoUs (+1 pixel convention, as NMS) inside NMS_RANGE, widest first."""
     boxes = candidates[:, :4].astype(np.float64)
-    x1, y1 = (
-        np.maximum(boxes[:, None, 0], boxes[None, :, 0]),
-        np.maximum(boxes[:, None, 1], boxes[None, :, 1]),
-    )
-    x2, y2 = (
-        np.minimum(boxes[:, None, 2], boxes[None, :, 2]),
-        np.minimum(boxes[:, None, 3], boxes[None, :, 3]),
-    )
-    inter = np.clip(x2 - x1 + 1, 0, None) * np.clip(y2 - y1 + 1, 0, None)
-    area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
-    iou = inter / (area[:, None] + area[None, :] - inter)
+    iou = iou_plus_one(boxes, boxes)
     low, high = NMS_RANGE
     values = np.unique(iou[np.triu_indices(len(boxes), k=1)])
     edges = np.concatenate(([low], values[(values > low) & (values < high)], [high]))
@@ -171,18 +163,9 @@ def detections(
     """``mosface.postprocess`` (float32, as every engine's outputs are post-processed)."""
     outputs = [np.ascontiguousarray(o, dtype=np.float32) for o in outputs]
     return mosface.postprocess(
-        *outputs, height=height, width=width, conf_threshold=conf, nms_threshold=nms
+        *outputs, height=height, width=width, anchors=manifest_anchors(),
+        conf_threshold=conf, nms_threshold=nms
     )
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU with the +1 pixel convention of the release's NMS and the WIDER FACE tool."""
-    x1, y1 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
-    x2, y2 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1 + 1, 0, None) * np.clip(y2 - y1 + 1, 0, None)
-    area = (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
-    areas = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
-    return inter / np.maximum(area + areas - inter, 1e-12)
 
 
 @dataclass(frozen=True)
@@ -224,7 +207,7 @@ def compare_detections(
     free = np.ones(len(other), dtype=bool)
     ious, scores, angles, landmarks = [], [], [], []
     for row in reference:
-        overlap = np.where(free, _iou(row, other), -1.0)
+        overlap = np.where(free, iou_plus_one(row[None, :4], other[:, :4])[0], -1.0)
         j = int(np.argmax(overlap))
         free[j] = False
         ious.append(overlap[j])

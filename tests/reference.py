@@ -22,7 +22,11 @@ from mosface.benchmark.authors_numpy import (
     reference_priors,
 )
 
+# The reference's anchors in the form mosface.priors / mosface.postprocess take.
+ANCHORS = {"steps": list(STEPS), "min_sizes": [list(s) for s in MIN_SIZES], "variances": list(VARIANCES)}
+
 __all__ = [
+    "ANCHORS",
     "MIN_SIZES",
     "OUTPUT_COLUMNS",
     "POSE_BINS",

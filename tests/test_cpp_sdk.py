@@ -65,9 +65,19 @@ def test_installed_sdk_links_into_a_consumer_project(sdk_prefix: Path, tmp_path:
     consumer = build_consumer("sdk_consumer", "consumer", sdk_prefix, tmp_path)
     model = tmp_path / "model"
     tiny_model.write_model(model, seed=1)
-    output = run([str(consumer), str(model)]).stdout
-    expected = mosface.Detector(model).detect(np.full((64, 64, 3), 128, dtype=np.uint8))
-    assert output.strip() == f"anchors=168 faces={len(expected)}"
+    height, width = 48, 80  # not the manifest's 64 x 64: the consumer fits it like the binding does
+    image = np.random.default_rng(2).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    (tmp_path / "image.bgr").write_bytes(image.tobytes())
+    lines = run([str(consumer), str(model), str(tmp_path / "image.bgr"), str(height),
+                 str(width)]).stdout.splitlines()
+    expected = mosface.Detector(model).detect(image)
+    assert len(expected) > 0, "fixture should produce detections"
+    # 48 x 80 at stride 8/16/32 and 2 sizes: 2 * (6*10 + 3*5 + 2*3) anchors.
+    assert lines[0] == f"anchors=162 faces={len(expected)}"
+    got = np.array([[float(v) for v in line.split()] for line in lines[1:]], dtype=np.float32)
+    # Same library, same ncnn, same input: only thread scheduling could differ, and
+    # ncnn's fp32 sums do not depend on it; %.9g prints float32 exactly.
+    np.testing.assert_array_equal(got, expected)
 
 
 def c_example_image() -> np.ndarray:

@@ -8,6 +8,7 @@ C++ preprocessing, ncnn graph execution and C++ post-processing under test.
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import threading
 from pathlib import Path
@@ -135,8 +136,6 @@ def test_options_are_readable_and_thresholds_settable(model) -> None:
         detector.conf_threshold = 1.5
     with pytest.raises(ValueError, match="top_k"):
         detector.top_k = 0
-    with pytest.raises(ValueError, match="num_threads"):
-        detector.num_threads = 0
 
 
 def test_timed_detect_reports_stages(model) -> None:
@@ -149,22 +148,26 @@ def test_timed_detect_reports_stages(model) -> None:
     assert all(value >= 0 for value in timings.values())
 
 
-def test_fp16_option_runs_and_stays_close_to_fp32(model) -> None:
-    """A smoke test: on x86 ncnn has few fp16-storage kernels, so fp16 may change nothing
-    here; on ARMv8.2+ it rounds weights and activations to ~3 significant digits."""
+def test_fp16_option_is_exact_on_x86_and_close_on_arm(model) -> None:
+    """ncnn's x86 build stores fp16 only in InnerProduct, MultiHeadAttention and Padding, none
+    of which this graph has: on x86 fp16=True must change no bit. On ARMv8.2+ ncnn rounds
+    weights and activations to fp16 (~3 significant digits): every confident fp32 face must
+    still be found within a pixel."""
     folder, _ = model
     image = random_image(64, 64, seed=12)
-    fp32 = mosface.Detector(folder, fp16=False).detect(image)
-    detector = mosface.Detector(folder, fp16=True)
+    everything = {"conf_threshold": 0.0, "nms_threshold": 1.0, "top_k": 100000, "keep_top_k": 100000}
+    fp32 = mosface.Detector(folder, fp16=False, **everything).detect(image)
+    detector = mosface.Detector(folder, fp16=True, **everything)
     assert detector.fp16
     fp16 = detector.detect(image)
-    assert fp16.shape[1] == 18
+    assert len(fp32) == 168  # every anchor of a 64 x 64 input: all rows compared
+    if platform.machine() in ("x86_64", "AMD64", "i686"):
+        np.testing.assert_array_equal(fp16, fp32)
+        return
     confident = fp32[fp32[:, 4] > 0.6]
     assert len(confident) > 0, "fixture should have confident faces"
-    # Every confident fp32 face must still be found, within a pixel.
     for face in confident:
         distances = np.abs(fp16[:, 0:4] - face[0:4]).max(axis=1)
-        assert distances.size > 0, "fp16 found no faces"
         assert distances.min() < 1.0, f"fp16 lost face {face[:5]}"
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 import mosface
 from tests import tiny_model
-from tests.reference import planted_outputs
+from tests.reference import ANCHORS, planted_outputs
 
 BIN_DEGREES = 3.0 * np.arange(66) - 99.0
 ANGLE_TOL = 1e-3  # float32 sums of 66 terms vs float64: ~1e-4 degrees
@@ -42,9 +42,11 @@ def test_postprocess_uncertainty_matches_numpy() -> None:
     outputs = planted_outputs(240, 320, n_faces=12, seed=4)
     # Sharpen some rows so spreads range from a fraction of a degree to tens of degrees.
     outputs[3][::3] *= 20.0
-    faces, pose_std = mosface.postprocess(*outputs, height=240, width=320, return_uncertainty=True)
+    faces, pose_std = mosface.postprocess(
+        *outputs, height=240, width=320, anchors=ANCHORS, return_uncertainty=True
+    )
     assert faces.shape[0] >= 10
-    np.testing.assert_array_equal(faces, mosface.postprocess(*outputs, height=240, width=320))
+    np.testing.assert_array_equal(faces, mosface.postprocess(*outputs, height=240, width=320, anchors=ANCHORS))
     assert pose_std.min() < 1.0 < 20.0 < pose_std.max()
     assert_std_matches_source_anchor(faces, pose_std, outputs[3:6])
 
@@ -63,7 +65,7 @@ def test_detector_uncertainty_matches_numpy(tmp_path) -> None:
 def test_empty_result_has_empty_uncertainty() -> None:
     outputs = planted_outputs(64, 64, n_faces=1, seed=1)
     faces, pose_std = mosface.postprocess(
-        *outputs, height=64, width=64, conf_threshold=1.0, return_uncertainty=True
+        *outputs, height=64, width=64, anchors=ANCHORS, conf_threshold=1.0, return_uncertainty=True
     )
     assert faces.shape == (0, 18)
     assert pose_std.shape == (0, 3)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mosface
-from tests.reference import planted_outputs, reference_postprocess
+from tests.reference import ANCHORS, planted_outputs, reference_postprocess
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -57,7 +57,7 @@ def assert_same_detections(got: np.ndarray, expected: np.ndarray) -> None:
 
 def both(arrays: Arrays, height: int, width: int, **params: float) -> tuple[np.ndarray, np.ndarray]:
     """C++ and reference results for the same inputs and parameters."""
-    got = mosface.postprocess(*arrays, height=height, width=width, **params)
+    got = mosface.postprocess(*arrays, height=height, width=width, anchors=ANCHORS, **params)
     return got, reference_postprocess(*arrays, height=height, width=width, **params)
 
 
@@ -79,7 +79,7 @@ def test_matches_reference(height: int, width: int, n_faces: int, seed: int) -> 
 
 
 def test_empty_result_shape_and_dtype() -> None:
-    got = mosface.postprocess(*planted_outputs(320, 320, 0, seed=5), height=320, width=320)
+    got = mosface.postprocess(*planted_outputs(320, 320, 0, seed=5), height=320, width=320, anchors=ANCHORS)
     assert got.shape == (0, 18)
     assert got.dtype == np.float32
 
@@ -113,10 +113,10 @@ def test_parameters_change_results_like_reference(params: dict[str, float]) -> N
 
 def test_explicit_defaults_equal_implicit() -> None:
     arrays = planted_outputs(320, 320, 10, seed=4)
-    implicit = mosface.postprocess(*arrays, height=320, width=320)
+    implicit = mosface.postprocess(*arrays, height=320, width=320, anchors=ANCHORS)
     # Bitwise: the same call, only spelled out.
     np.testing.assert_array_equal(
-        mosface.postprocess(*arrays, height=320, width=320, **DEFAULTS), implicit
+        mosface.postprocess(*arrays, height=320, width=320, anchors=ANCHORS, **DEFAULTS), implicit
     )
 
 
@@ -135,8 +135,8 @@ def test_non_contiguous_inputs_give_same_result(layout: str) -> None:
     assert not any(a.flags.c_contiguous for a in strided)
     # Bitwise: same numbers, only the memory layout differs.
     np.testing.assert_array_equal(
-        mosface.postprocess(*strided, height=320, width=320),
-        mosface.postprocess(*arrays, height=320, width=320),
+        mosface.postprocess(*strided, height=320, width=320, anchors=ANCHORS),
+        mosface.postprocess(*arrays, height=320, width=320, anchors=ANCHORS),
     )
 
 
@@ -145,8 +145,8 @@ def test_float64_inputs_are_converted() -> None:
     wide = tuple(a.astype(np.float64) for a in arrays)
     # Bitwise: the float64 values are exactly the float32 ones.
     np.testing.assert_array_equal(
-        mosface.postprocess(*wide, height=320, width=320),
-        mosface.postprocess(*arrays, height=320, width=320),
+        mosface.postprocess(*wide, height=320, width=320, anchors=ANCHORS),
+        mosface.postprocess(*arrays, height=320, width=320, anchors=ANCHORS),
     )
 
 
@@ -161,7 +161,7 @@ def test_rejects_row_count_of_another_size() -> None:
     arrays = planted_outputs(320, 320, 1, seed=0)
     # 480x640 has 2 * (60*80 + 30*40 + 15*20) = 12600 anchors; 320x320 has 4200.
     with pytest.raises(ValueError, match="12600"):
-        mosface.postprocess(*arrays, height=480, width=640)
+        mosface.postprocess(*arrays, height=480, width=640, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize("index", [0, 1, 2, 5])
@@ -169,7 +169,7 @@ def test_rejects_one_array_with_missing_row(index: int) -> None:
     arrays = planted_outputs(320, 320, 1, seed=0)
     # The message must state the offending row count.
     with pytest.raises(ValueError, match="4199"):
-        mosface.postprocess(*replaced(arrays, index, arrays[index][:-1]), height=320, width=320)
+        mosface.postprocess(*replaced(arrays, index, arrays[index][:-1]), height=320, width=320, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_rejects_wrong_second_dimension(index: int, cols: int, name: str) -> Non
     arrays = planted_outputs(320, 320, 1, seed=0)
     bad = np.zeros((arrays[0].shape[0], cols), dtype=np.float32)
     with pytest.raises(ValueError, match=name):
-        mosface.postprocess(*replaced(arrays, index, bad), height=320, width=320)
+        mosface.postprocess(*replaced(arrays, index, bad), height=320, width=320, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,7 @@ def test_rejects_wrong_number_of_dimensions(
 ) -> None:
     arrays = planted_outputs(320, 320, 1, seed=0)
     with pytest.raises(ValueError, match=name):
-        mosface.postprocess(*replaced(arrays, index, reshape(arrays[index])), height=320, width=320)
+        mosface.postprocess(*replaced(arrays, index, reshape(arrays[index])), height=320, width=320, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize("where", ["background", "face"])
@@ -203,7 +203,7 @@ def test_rejects_nan_class_logits(where: str) -> None:
     anchor = int(np.argmin(logit) if where == "background" else np.argmax(logit))
     cls[anchor, 0] = np.nan
     with pytest.raises(ValueError, match=r"(?i)nan"):
-        mosface.postprocess(*replaced(arrays, 1, cls), height=320, width=320)
+        mosface.postprocess(*replaced(arrays, 1, cls), height=320, width=320, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize("index", [0, 2, 3, 4, 5])
@@ -213,7 +213,7 @@ def test_rejects_nan_in_rows_of_a_kept_anchor(index: int) -> None:
     bad = arrays[index].copy()
     bad[best, -1] = np.nan
     with pytest.raises(ValueError, match=r"(?i)nan"):
-        mosface.postprocess(*replaced(arrays, index, bad), height=320, width=320)
+        mosface.postprocess(*replaced(arrays, index, bad), height=320, width=320, anchors=ANCHORS)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_rejects_nan_in_rows_of_a_kept_anchor(index: int) -> None:
 )
 def test_rejects_invalid_parameters(params: dict[str, float], name: str) -> None:
     arrays = planted_outputs(320, 320, 1, seed=0)
-    kwargs = {"height": 320, "width": 320, **params}
+    kwargs = {"height": 320, "width": 320, "anchors": ANCHORS, **params}
     with pytest.raises(ValueError, match=name):
         mosface.postprocess(*arrays, **kwargs)
 
@@ -241,4 +241,4 @@ def test_rejects_invalid_parameters(params: dict[str, float], name: str) -> None
 def test_height_and_width_are_keyword_only() -> None:
     arrays = planted_outputs(320, 320, 1, seed=0)
     with pytest.raises(TypeError):
-        mosface.postprocess(*arrays, 320, 320)
+        mosface.postprocess(*arrays, 320, 320, anchors=ANCHORS)

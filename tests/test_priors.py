@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import mosface
-from tests.reference import reference_priors
+from tests.reference import ANCHORS, reference_priors
 
 
 @pytest.mark.parametrize(
     ("height", "width"), [(320, 320), (480, 640), (97, 131), (1, 1), (720, 1280)]
 )
 def test_priors_match_reference(height: int, width: int) -> None:
-    got = mosface.priors(height, width)
+    got = mosface.priors(height, width, anchors=ANCHORS)
     expected = reference_priors(height, width)
     assert got.dtype == np.float32
     assert got.shape == expected.shape
@@ -25,12 +25,12 @@ def test_priors_match_reference(height: int, width: int) -> None:
 
 def test_priors_count_at_640() -> None:
     # 2 x (80^2 + 40^2 + 20^2) anchors.
-    assert mosface.priors(640, 640).shape == (16800, 4)
+    assert mosface.priors(640, 640, anchors=ANCHORS).shape == (16800, 4)
 
 
 def test_priors_height_and_width_are_not_swapped() -> None:
     # 97 x 131: 13 x 17 cells at stride 8, so the first row holds 17 cells.
-    got = mosface.priors(97, 131)
+    got = mosface.priors(97, 131, anchors=ANCHORS)
     second_cell = got[2]
     # Exact: both are (1 + 0.5) * 8 / 131 and 0.5 * 8 / 97 rounded once.
     assert second_cell[0] == np.float32(12 / 131)
@@ -42,4 +42,4 @@ def test_priors_height_and_width_are_not_swapped() -> None:
 )
 def test_priors_rejects_empty_size(height: int, width: int, name: str) -> None:
     with pytest.raises(ValueError, match=name):
-        mosface.priors(height, width)
+        mosface.priors(height, width, anchors=ANCHORS)

@@ -24,3 +24,8 @@ def test_ci_runs_the_readme_install_and_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert install in ci
     assert f"python -m pytest{test_command}" in ci
+
+
+def test_ci_runs_ruff_on_the_whole_tree() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "ruff check ." in ci

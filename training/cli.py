@@ -158,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import-official", help="convert the authors' MOS-S.pth / MOS-M.pth to our format"
     )
-    p.add_argument("source", type=Path)
-    p.add_argument("--arch", choices=("mos-s", "mos-m"), required=True)
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("source", type=Path, help="the release's MOS-S.pth or MOS-M.pth")
+    p.add_argument("--arch", choices=("mos-s", "mos-m"), required=True, help="architecture of that file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="checkpoint to write (.pt)")
     p.set_defaults(func=cmd_import_official)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint").add_subparsers(
@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = ev.add_parser(
         "widerface", help="release protocol: multi-scale + flip, box voting, per-image files"
     )
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint to evaluate (.pt)")
     p.add_argument(
         "--images", type=Path, required=True, help="WIDER_val/images (<event>/<name>.jpg)"
     )
@@ -180,29 +180,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep one-box voting groups (the release drops them)",
     )
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.set_defaults(func=cmd_eval_widerface)
     p = ev.add_parser(
         "aflw2000",
         help="release protocol: image stretched to --size, conf 0.4, NMS 0.4, largest box; "
         "pose MAE per angle, images without a detection counted as skipped",
     )
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint to evaluate (.pt)")
     p.add_argument("--root", type=Path, required=True, help="folder of imageXXXXX.jpg + .mat")
     p.add_argument("--size", type=int, default=300, help="stretched input side (release: 300)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.set_defaults(func=cmd_eval_aflw2000)
     p = ev.add_parser(
         "validation",
         help="the release's validation metric: per-image recall/precision, top-detection pose",
     )
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint to evaluate (.pt)")
     p.add_argument("--label-file", type=Path, required=True, help="label.txt of the validation set")
     p.add_argument("--image-root", type=Path, help="default: <label-file folder>/images")
     p.add_argument("--size", type=int, default=640, help="square input side (release: 640)")
     p.add_argument("--conf", type=float, default=0.5, help="score threshold (release: caller's)")
     p.add_argument("--nms", type=float, default=0.4, help="NMS IoU (release: caller's)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.set_defaults(func=cmd_eval_validation)
     return parser
 

@@ -16,6 +16,7 @@ import mosface
 
 from .data.augment import pad_to_square
 from .data.images import resize, to_input
+from .priors import manifest_anchors
 
 
 def postprocess_outputs(
@@ -23,7 +24,7 @@ def postprocess_outputs(
 ) -> np.ndarray:
     """One image's raw outputs (each (N, k)) -> (K, 18) detections, via ``mosface.postprocess``."""
     arrays = [o.detach().float().cpu().numpy() for o in outputs]
-    return mosface.postprocess(*arrays, height=height, width=width, **options)
+    return mosface.postprocess(*arrays, height=height, width=width, anchors=manifest_anchors(), **options)
 
 
 @torch.no_grad()

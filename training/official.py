@@ -111,7 +111,15 @@ def read_official_state_dict(
     if isinstance(path_or_state_dict, Mapping):
         state = dict(path_or_state_dict)
     else:
-        state = torch.load(path_or_state_dict, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path_or_state_dict, map_location="cpu", weights_only=True)
+        except OSError:
+            raise  # missing or unreadable: FileNotFoundError / PermissionError say it best
+        except Exception as error:  # torch.load raises UnpicklingError, KeyError,
+            # RuntimeError, EOFError... depending on which bytes it meets first
+            raise OfficialCheckpointError(
+                f"{path_or_state_dict}: not a PyTorch checkpoint ({type(error).__name__}: {error})"
+            ) from None
         if not isinstance(state, Mapping):
             raise OfficialCheckpointError(
                 f"{path_or_state_dict}: expected a state_dict, got {type(state).__name__}"

@@ -17,6 +17,15 @@ STEPS: tuple[int, ...] = (8, 16, 32)
 VARIANCES: tuple[float, float] = (0.1, 0.2)
 
 
+def manifest_anchors() -> dict[str, list]:
+    """These anchors as a manifest's "anchors" object (what ``mosface.priors`` / ``postprocess`` take)."""
+    return {
+        "steps": list(STEPS),
+        "min_sizes": [list(sizes) for sizes in MIN_SIZES],
+        "variances": list(VARIANCES),
+    }
+
+
 def feature_sizes(height: int, width: int) -> list[tuple[int, int]]:
     """(rows, cols) of each pyramid level."""
     return [(math.ceil(height / s), math.ceil(width / s)) for s in STEPS]

@@ -14,6 +14,9 @@
 #include "mosface/image.hpp"
 #include "mosface/postprocess.hpp"
 
+// Refuses (ValueError) an image array whose rows claim more than mosface::kMaxImageBytes:
+// call it before any copy, since a broadcast view may claim far more pixels than memory holds.
+void check_array_size(const pybind11::array& array);
 // An HxWx3 uint8 BGR array, checked as Detector.detect checks it; `keep` holds
 // the (possibly converted) array the view points into.
 mosface::ImageView bgr_image_view(const pybind11::handle& image, pybind11::array* keep);

@@ -70,6 +70,7 @@ mosface::ImageView frame_view(const py::handle& image, const std::string& format
                                                                     "interleaved chroma rows")
                                                       : std::string("(height, width)")));
         }
+        check_array_size(array);
         const py::ssize_t channels = layout.channels > 0 ? layout.channels : 1;
         const bool packed = array.strides(1) == channels && (array.ndim() == 2 || array.strides(2) == 1) &&
                             array.strides(0) >= channels * array.shape(1);

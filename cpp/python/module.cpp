@@ -17,6 +17,7 @@
 #include "bindings.hpp"
 #include "mosface/detector.hpp"
 #include "mosface/errors.hpp"
+#include "mosface/limits.hpp"
 #include "mosface/postprocess.hpp"
 #include "mosface/priors.hpp"
 
@@ -74,12 +75,39 @@ py::object faces_result(const std::vector<mosface::Detection>& detections,
     return py::make_tuple(detections_to_array(detections), pose_std_to_array(*pose_std));
 }
 
-py::array_t<float> priors(int height, int width) {
-    if (height < 1 || width < 1) {
-        throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
-                              ", width=" + std::to_string(width));
+// A manifest's "anchors" object as a Python mapping: {"steps": [8, 16, 32],
+// "min_sizes": [[16, 32], [64, 128], [256, 512]], "variances": [0.1, 0.2]}.
+mosface::AnchorConfig anchor_config(const py::handle& anchors) {
+    const char* expected = "anchors must be a mapping like a manifest's \"anchors\": {\"steps\": [8, 16, 32], "
+                           "\"min_sizes\": [[16, 32], [64, 128], [256, 512]], \"variances\": [0.1, 0.2]}";
+    if (!py::isinstance<py::dict>(anchors)) {
+        throw py::type_error(expected);
     }
-    const std::vector<float> values = mosface::make_priors(height, width, mosface::AnchorConfig::mos());
+    const py::dict fields = py::reinterpret_borrow<py::dict>(anchors);
+    mosface::AnchorConfig config;
+    std::vector<float> variances;
+    try {
+        config.steps = fields["steps"].cast<std::vector<int>>();
+        config.min_sizes = fields["min_sizes"].cast<std::vector<std::vector<float>>>();
+        variances = fields["variances"].cast<std::vector<float>>();
+    } catch (const py::error_already_set&) {
+        throw py::type_error(expected);  // a missing key
+    } catch (const py::cast_error&) {
+        throw py::type_error(expected);
+    }
+    if (variances.size() != 2 || config.steps.size() > mosface::kMaxAnchorLevels) {
+        throw py::value_error(std::string(expected) + ": 2 variances, at most " +
+                              std::to_string(mosface::kMaxAnchorLevels) + " levels");
+    }
+    config.center_variance = variances[0];
+    config.size_variance = variances[1];
+    config.validate();
+    return config;
+}
+
+py::array_t<float> priors(int height, int width, const py::handle& anchors) {
+    mosface::check_input_size(height, width);
+    const std::vector<float> values = mosface::make_priors(height, width, anchor_config(anchors));
     py::array_t<float> out({static_cast<py::ssize_t>(values.size() / 4), static_cast<py::ssize_t>(4)});
     std::memcpy(out.mutable_data(), values.data(), values.size() * sizeof(float));
     return out;
@@ -87,8 +115,9 @@ py::array_t<float> priors(int height, int width) {
 
 py::object postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
                                const py::handle& yaw_logits, const py::handle& pitch_logits,
-                               const py::handle& roll_logits, int height, int width, float conf_threshold,
-                               float nms_threshold, int top_k, int keep_top_k, bool return_uncertainty) {
+                               const py::handle& roll_logits, int height, int width, const py::handle& anchor_map,
+                               float conf_threshold, float nms_threshold, int top_k, int keep_top_k,
+                               bool return_uncertainty) {
     const FloatArray arrays[6] = {
         as_rows(loc, "loc", 4),
         as_rows(cls_logits, "cls_logits", 2),
@@ -108,6 +137,8 @@ py::object postprocess(const py::handle& loc, const py::handle& cls_logits, cons
         throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
                               ", width=" + std::to_string(width));
     }
+    mosface::check_input_size(height, width);
+    const mosface::AnchorConfig config = anchor_config(anchor_map);
     const mosface::PostprocessParams params{conf_threshold, nms_threshold, top_k, keep_top_k};
     const mosface::HeadOutputs outputs{arrays[0].data(), arrays[1].data(), arrays[2].data(), arrays[3].data(),
                                        arrays[4].data(), arrays[5].data(), static_cast<std::size_t>(anchors)};
@@ -116,7 +147,7 @@ py::object postprocess(const py::handle& loc, const py::handle& cls_logits, cons
     std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
     {
         py::gil_scoped_release release;
-        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params, pose_std_out);
+        detections = mosface::postprocess(outputs, height, width, config, params, pose_std_out);
     }
     return faces_result(detections, pose_std_out);
 }
@@ -137,11 +168,12 @@ mosface::PowerSave parse_powersave(const py::handle& value) {
     throw py::value_error("powersave must be 'all', 'little' or 'big' (or ncnn's 0, 1, 2)");
 }
 
-const char* powersave_name(mosface::PowerSave mode) {
+py::object powersave_name(mosface::PowerSave mode) {
     switch (mode) {
-        case mosface::PowerSave::little: return "little";
-        case mosface::PowerSave::big: return "big";
-        default: return "all";
+        case mosface::PowerSave::all: return py::str("all");
+        case mosface::PowerSave::little: return py::str("little");
+        case mosface::PowerSave::big: return py::str("big");
+        default: return py::none();
     }
 }
 
@@ -159,6 +191,7 @@ py::array image_array(const py::handle& object) {
         throw py::value_error("image must have shape (height, width, 3) in BGR order, got " + shape_text(array) +
                               (array.ndim() == 2 ? "; convert grayscale to BGR first" : ""));
     }
+    check_array_size(array);
     const bool packed_pixels = array.strides(2) == 1 && array.strides(1) == 3 &&
                                array.strides(0) >= 3 * array.shape(1);
     if (!packed_pixels) {
@@ -194,9 +227,9 @@ public:
                const std::optional<int>& input_width) {
         mosface::DetectorOptions options;
         options.postprocess = {conf_threshold, nms_threshold, top_k, keep_top_k};
-        if (num_threads && *num_threads < 1) {
-            throw py::value_error("num_threads must be >= 1 (or None for ncnn's default), got " +
-                                  std::to_string(*num_threads));
+        if (num_threads && (*num_threads < 1 || *num_threads > mosface::kMaxThreads)) {
+            throw py::value_error("num_threads must be 1.." + std::to_string(mosface::kMaxThreads) +
+                                  " (or None for ncnn's default), got " + std::to_string(*num_threads));
         }
         options.num_threads = num_threads.value_or(0);
         options.powersave = parse_powersave(powersave);
@@ -206,8 +239,8 @@ public:
         if (input_height.has_value() != input_width.has_value()) {
             throw py::value_error("give both input_height and input_width, or neither");
         }
-        if (input_height && (*input_height < 1 || *input_width < 1)) {
-            throw py::value_error("input_height and input_width must be >= 1");
+        if (input_height) {
+            mosface::check_input_size(*input_height, *input_width);
         }
         options.input_height = input_height.value_or(0);
         options.input_width = input_width.value_or(0);
@@ -260,6 +293,12 @@ private:
 
 }  // namespace
 
+void check_array_size(const py::array& array) {
+    // A negative row stride means a copy with packed rows: only height and width count then.
+    const auto dimension = [](py::ssize_t value) { return value > 0 ? static_cast<std::uint64_t>(value) : 0; };
+    mosface::check_image_size(dimension(array.shape(0)), dimension(array.shape(1)), dimension(array.strides(0)));
+}
+
 mosface::ImageView bgr_image_view(const py::handle& image, py::array* keep) {
     *keep = image_array(image);
     return {static_cast<const std::uint8_t*>(keep->data()), static_cast<int>(keep->shape(0)),
@@ -288,13 +327,13 @@ PYBIND11_MODULE(_core, m) {
     bind_tracker(m);
     bind_best_shot(m);
 
-    m.def("priors", &priors, py::arg("height"), py::arg("width"),
+    m.def("priors", &priors, py::arg("height"), py::arg("width"), py::kw_only(), py::arg("anchors"),
           "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"
-          "ordered level (stride 8, 16, 32), row, column, anchor size.");
+          "ordered level, row, column, anchor size. anchors: a manifest's \"anchors\" mapping.");
 
     m.def("postprocess", &postprocess, py::arg("loc"), py::arg("cls_logits"), py::arg("landm"),
           py::arg("yaw_logits"), py::arg("pitch_logits"), py::arg("roll_logits"), py::kw_only(), py::arg("height"),
-          py::arg("width"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
+          py::arg("width"), py::arg("anchors"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
           py::arg("top_k") = 5000, py::arg("keep_top_k") = 750, py::arg("return_uncertainty") = false,
           "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.\n"
           "return_uncertainty=True: (faces, pose_std (K, 3)), the std in degrees of each angle's bins.");
@@ -335,12 +374,7 @@ PYBIND11_MODULE(_core, m) {
         .def_property(
             "keep_top_k", [](const PyDetector& d) { return d.params().keep_top_k; },
             [](PyDetector& d, int v) { d.update_params([v](mosface::PostprocessParams& p) { p.keep_top_k = v; }); })
-        .def_property(
-            "num_threads", [](const PyDetector& d) { return d.core().options().num_threads; },
-            [](PyDetector& d, int v) {
-                if (v < 1) throw py::value_error("num_threads must be >= 1");
-                d.core().set_num_threads(v);
-            })
+        .def_property_readonly("num_threads", [](const PyDetector& d) { return d.core().options().num_threads; })
         .def_property(
             "powersave", [](const PyDetector& d) { return powersave_name(d.core().options().powersave); },
             [](PyDetector& d, const py::handle& v) { d.core().set_powersave(parse_powersave(v)); })

@@ -7,8 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <sstream>
 
@@ -21,6 +19,7 @@
 
 #include "allocator.hpp"
 #include "mosface/errors.hpp"
+#include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
 
 #include "frame.hpp"
@@ -42,14 +41,6 @@ bool is_directory(const std::string& path) {
 std::string parent_folder(const std::string& path) {
     const std::size_t slash = path.find_last_of('/');
     return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
-std::vector<unsigned char> read_file(const std::string& path, const char* what) {
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        throw MissingFileError(std::string(what) + " not found: " + path);
-    }
-    return std::vector<unsigned char>(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
 }
 
 // Streams the weights from the file straight into ncnn's Mats (no copy of
@@ -99,7 +90,6 @@ bool contains_name(const std::vector<const char*>& names, const std::string& nam
 }
 
 constexpr int kOutputWidths[6] = {4, 2, 10, kPoseBins, kPoseBins, kPoseBins};
-constexpr const char* kOutputRoles[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
 
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -138,7 +128,7 @@ public:
         resolve_input_size();
         configure_net();
         load(param_path, weights_path);
-        apply_powersave(options_.powersave);
+        check_powersave(options_.powersave);
     }
 
     std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std, StageTimes* times) const {
@@ -148,12 +138,18 @@ public:
         if (image.height == 0 || image.width == 0) {
             return {};
         }
+        // Rows, format, rotation and region are checked by UprightFrame below.
+        check_image_size(static_cast<std::uint64_t>(image.height), static_cast<std::uint64_t>(image.width),
+                         image.row_stride);
         PostprocessParams params;
+        PowerSave powersave = PowerSave::keep;
         ncnn::Extractor extractor = [&] {
             std::lock_guard<std::mutex> lock(mutex_);
             params = options_.postprocess;
+            powersave = options_.powersave;
             return net_.create_extractor();
         }();
+        pin_inference_threads(powersave);
         extractor.set_light_mode(options_.light_mode);
         extractor.set_blob_allocator(&blob_allocator_);
         extractor.set_workspace_allocator(&workspace_allocator_);
@@ -167,6 +163,7 @@ public:
         ncnn::Mat input = ncnn::Mat::from_pixels_resize(upright.data(), upright.ncnn_type(), upright.width(),
                                                         upright.height(), upright.row_stride(), resized_w, resized_h,
                                                         &blob_allocator_);
+        check_allocated(input, "the resized image");
         input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
         int net_h = resized_h;
         int net_w = resized_w;
@@ -175,6 +172,7 @@ public:
             ncnn::Mat padded;
             ncnn::copy_make_border(input, padded, 0, input_h_ - resized_h, 0, input_w_ - resized_w,
                                    ncnn::BORDER_CONSTANT, 0.f);
+            check_allocated(padded, "the padded image");
             input = padded;
             net_h = input_h_;
             net_w = input_w_;
@@ -225,13 +223,8 @@ public:
     MemoryCounts memory_counts() const { return {blob_allocator_.counts(), workspace_allocator_.counts()}; }
 
     DetectorOptions options() const {
-        DetectorOptions copy;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            copy = options_;
-        }
-        copy.powersave = static_cast<PowerSave>(ncnn::get_cpu_powersave());
-        return copy;
+        std::lock_guard<std::mutex> lock(mutex_);
+        return options_;
     }
 
     void set_postprocess(const PostprocessParams& params) {
@@ -240,22 +233,16 @@ public:
         options_.postprocess = params;
     }
 
-    void set_num_threads(int num_threads) {
-        const int threads = resolved_threads(num_threads);
+    void set_powersave(PowerSave mode) {
+        check_powersave(mode);
         std::lock_guard<std::mutex> lock(mutex_);
-        options_.num_threads = threads;
-        net_.opt.num_threads = threads;
+        options_.powersave = mode;
     }
-
-    void set_powersave(PowerSave mode) { apply_powersave(mode); }
 
 private:
     // Validates a thread count; 0 means ncnn's default, the number of physical big cores.
     static int resolved_threads(int num_threads) {
-        if (num_threads < 0) {
-            throw std::invalid_argument("num_threads must be >= 0 (0: ncnn's default), got " +
-                                        std::to_string(num_threads));
-        }
+        check_num_threads(num_threads);
         return num_threads > 0 ? num_threads : ncnn::get_physical_big_cpu_count();
     }
 
@@ -267,6 +254,7 @@ private:
         }
         input_h_ = requested ? options_.input_height : manifest_.input_height;
         input_w_ = requested ? options_.input_width : manifest_.input_width;
+        check_input_size(input_h_, input_w_);
         if (manifest_.size_policy == SizePolicy::fixed &&
             (input_h_ != manifest_.input_height || input_w_ != manifest_.input_width)) {
             throw std::invalid_argument(
@@ -290,7 +278,8 @@ private:
     }
 
     void load(const std::string& param_path, const std::string& weights_path) {
-        const std::vector<unsigned char> param_text = read_file(param_path, "model .param");
+        const std::vector<unsigned char> param_text = read_regular_file(param_path, "model .param", kMaxParamBytes);
+        check_regular_file(weights_path, "model weights (.bin)", kMaxWeightsBytes);  // before fopen: no FIFO wait
         CountingFileReader weights(weights_path, "model weights (.bin)");
         check_param_header(param_text, param_path);
         const std::string text(param_text.begin(), param_text.end());
@@ -318,17 +307,33 @@ private:
         }
     }
 
-    static void apply_powersave(PowerSave mode) {
-        // Process-wide in ncnn (thread affinity of its worker threads), as its own API is,
-        // and not thread-safe there: one lock for every Detector.
-        static std::mutex powersave_mutex;
-        if (mode == PowerSave::keep) {
+    // Refuses a mode whose core set is empty on this CPU (no little cores, say).
+    static void check_powersave(PowerSave mode) {
+        if (mode != PowerSave::keep && ncnn::get_cpu_thread_affinity_mask(static_cast<int>(mode)).num_enabled() == 0) {
+            throw std::invalid_argument("this CPU has no cores for powersave mode " +
+                                        std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big)");
+        }
+    }
+
+    // Pins the calling thread and its OpenMP team (the threads that run this
+    // inference) to the mode's cores, as ncnn's set_cpu_powersave does, once
+    // per thread and mode.
+    static void pin_inference_threads(PowerSave mode) {
+        thread_local PowerSave pinned = PowerSave::keep;
+        if (mode == PowerSave::keep || mode == pinned) {
             return;
         }
-        std::lock_guard<std::mutex> lock(powersave_mutex);
-        if (ncnn::set_cpu_powersave(static_cast<int>(mode)) != 0) {
-            throw std::invalid_argument("this CPU does not support powersave mode " +
-                                        std::to_string(static_cast<int>(mode)) + " (0 all, 1 little, 2 big cores)");
+        if (ncnn::set_cpu_thread_affinity(ncnn::get_cpu_thread_affinity_mask(static_cast<int>(mode))) != 0) {
+            throw std::runtime_error("could not pin the inference threads for powersave mode " +
+                                     std::to_string(static_cast<int>(mode)));
+        }
+        pinned = mode;
+    }
+
+    // ncnn returns an empty Mat when an allocation fails.
+    static void check_allocated(const ncnn::Mat& mat, const char* what) {
+        if (mat.empty()) {
+            throw std::runtime_error(std::string("out of memory: ncnn could not allocate ") + what);
         }
     }
 
@@ -391,8 +396,6 @@ void Detector::network_input_size(int image_height, int image_width, int* net_he
 }
 
 void Detector::set_postprocess(const PostprocessParams& params) { impl_->set_postprocess(params); }
-
-void Detector::set_num_threads(int num_threads) { impl_->set_num_threads(num_threads); }
 
 void Detector::set_powersave(PowerSave mode) { impl_->set_powersave(mode); }
 

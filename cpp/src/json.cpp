@@ -3,7 +3,8 @@
 
 #include "json.hpp"
 
-#include <cstdlib>
+#include <charconv>
+#include <system_error>
 
 namespace mosface {
 namespace json {
@@ -136,14 +137,24 @@ private:
         return value;
     }
 
+    // std::from_chars, not strtod: the decimal point is '.' whatever the C locale
+    // (GUI toolkits set LC_NUMERIC to a locale that writes ',').
     double parse_number() {
-        const char* begin = text_.c_str() + pos_;
-        char* end = nullptr;
-        const double number = std::strtod(begin, &end);
-        if (end == begin) {
+        const char* begin = text_.data() + pos_;
+        const char* last = text_.data() + text_.size();
+        const char* digits = begin + (*begin == '-' ? 1 : 0);
+        if (digits == last || *digits < '0' || *digits > '9') {
+            fail("malformed number");  // also refuses from_chars' "inf" and "nan"
+        }
+        double number = 0;
+        const std::from_chars_result result = std::from_chars(begin, last, number);
+        if (result.ec == std::errc::result_out_of_range) {
+            fail("number out of range");
+        }
+        if (result.ec != std::errc() || result.ptr == begin) {
             fail("malformed number");
         }
-        pos_ += static_cast<std::size_t>(end - begin);
+        pos_ += static_cast<std::size_t>(result.ptr - begin);
         return number;
     }
 

@@ -4,11 +4,10 @@
 #include "mosface/manifest.hpp"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "json.hpp"
 #include "mosface/errors.hpp"
+#include "mosface/limits.hpp"
 
 namespace mosface {
 
@@ -51,15 +50,24 @@ public:
         return text;
     }
 
-    int positive_int(const json::Value& parent, const std::string& path, const std::string& key) const {
-        return checked_positive_int(get(parent, path, key, json::Value::Kind::number).number, join(path, key));
+    int positive_int(const json::Value& parent, const std::string& path, const std::string& key, int max) const {
+        return checked_positive_int(get(parent, path, key, json::Value::Kind::number).number, join(path, key), max);
     }
 
-    int checked_positive_int(double number, const std::string& path) const {
-        if (!(number >= 1 && number <= 1 << 20) || std::floor(number) != number) {
-            fail(path, "must be a positive integer");
+    int checked_positive_int(double number, const std::string& path, int max) const {
+        if (!(number >= 1 && number <= max) || std::floor(number) != number) {
+            fail(path, "must be a positive integer up to " + std::to_string(max));
         }
         return static_cast<int>(number);
+    }
+
+    // At most max_count finite numbers.
+    std::vector<float> numbers(const json::Value& array, const std::string& path, std::size_t max_count) const {
+        const std::vector<float> values = numbers(array, path);
+        if (values.size() > max_count) {
+            fail(path, "holds more than " + std::to_string(max_count) + " numbers");
+        }
+        return values;
     }
 
     std::vector<float> numbers(const json::Value& array, const std::string& path) const {
@@ -67,7 +75,11 @@ public:
         std::vector<float> out;
         for (std::size_t i = 0; i < array.array.size(); ++i) {
             expect_kind(array.array[i], path + "[" + std::to_string(i) + "]", json::Value::Kind::number);
-            out.push_back(static_cast<float>(array.array[i].number));
+            const float value = static_cast<float>(array.array[i].number);
+            if (!std::isfinite(value)) {
+                fail(path + "[" + std::to_string(i) + "]", "must be a finite float32 number");
+            }
+            out.push_back(value);
         }
         return out;
     }
@@ -107,6 +119,11 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     manifest.input_blob = read.string(input, "input", "blob");
     manifest.mean = read.triple(input, "input", "mean");
     manifest.norm = read.triple(input, "input", "norm");
+    for (float norm : manifest.norm) {
+        if (!(norm > 0.f)) {
+            read.fail("input.norm", "must hold 3 numbers > 0 (0 or less would erase or invert the image)");
+        }
+    }
     const std::string policy = read.string(input, "input", "size_policy");
     if (policy == "fixed") {
         manifest.size_policy = SizePolicy::fixed;
@@ -115,19 +132,23 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     } else {
         read.fail("input.size_policy", "must be \"fixed\" or \"dynamic\", found \"" + policy + "\"");
     }
-    manifest.input_height = read.positive_int(input, "input", "height");
-    manifest.input_width = read.positive_int(input, "input", "width");
+    manifest.input_height = read.positive_int(input, "input", "height", kMaxInputSide);
+    manifest.input_width = read.positive_int(input, "input", "width", kMaxInputSide);
 
     const json::Value& anchors = read.get(root, "", "anchors", json::Value::Kind::object);
     const std::vector<float> steps = read.numbers(read.get(anchors, "anchors", "steps", json::Value::Kind::array),
-                                                  "anchors.steps");
+                                                  "anchors.steps", kMaxAnchorLevels);
     for (std::size_t i = 0; i < steps.size(); ++i) {
-        manifest.anchors.steps.push_back(read.checked_positive_int(steps[i], "anchors.steps[" + std::to_string(i) + "]"));
+        manifest.anchors.steps.push_back(
+            read.checked_positive_int(steps[i], "anchors.steps[" + std::to_string(i) + "]", kMaxInputSide));
     }
     const json::Value& min_sizes = read.get(anchors, "anchors", "min_sizes", json::Value::Kind::array);
+    if (min_sizes.array.size() > kMaxAnchorLevels) {
+        read.fail("anchors.min_sizes", "holds more than " + std::to_string(kMaxAnchorLevels) + " levels");
+    }
     for (std::size_t level = 0; level < min_sizes.array.size(); ++level) {
-        manifest.anchors.min_sizes.push_back(
-            read.numbers(min_sizes.array[level], "anchors.min_sizes[" + std::to_string(level) + "]"));
+        manifest.anchors.min_sizes.push_back(read.numbers(
+            min_sizes.array[level], "anchors.min_sizes[" + std::to_string(level) + "]", kMaxAnchorsPerCell));
     }
     const std::vector<float> variances =
         read.numbers(read.get(anchors, "anchors", "variances", json::Value::Kind::array), "anchors.variances");
@@ -143,26 +164,27 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     }
 
     const json::Value& outputs = read.get(root, "", "outputs", json::Value::Kind::object);
-    const char* const output_keys[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
     for (int i = 0; i < 6; ++i) {
-        manifest.output_blobs[i] = read.string(outputs, "outputs", output_keys[i]);
+        manifest.output_blobs[i] = read.string(outputs, "outputs", kOutputRoles[i]);
     }
 
     const json::Value& files = read.get(root, "", "files", json::Value::Kind::object);
     manifest.param_file = read.string(files, "files", "param");
     manifest.bin_file = read.string(files, "files", "bin");
+    check_model_file_name(manifest.param_file, "files.param", origin);
+    check_model_file_name(manifest.bin_file, "files.bin", origin);
     return manifest;
 }
 
 Manifest Manifest::load(const std::string& path) {
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
+    std::vector<unsigned char> bytes;
+    try {
+        bytes = read_regular_file(path, "manifest", kMaxManifestBytes);
+    } catch (const MissingFileError&) {
         throw MissingFileError("manifest not found: " + path +
                                " (a converted model folder holds manifest.json, model.param and model.bin)");
     }
-    std::ostringstream text;
-    text << stream.rdbuf();
-    return parse(text.str(), path);
+    return parse(std::string(bytes.begin(), bytes.end()), path);
 }
 
 }  // namespace mosface

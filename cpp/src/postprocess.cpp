@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "mosface/limits.hpp"
 #include "mosface/nms.hpp"
 #include "mosface/pose.hpp"
 
@@ -95,6 +96,18 @@ void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
     }
 }
 
+// Finite regressions can still decode to infinity (exp of a large size delta)
+// or to boxes whose area overflows float in NMS: refuse them as a broken output.
+void check_decoded(const float* values, int count, std::size_t anchor) {
+    for (int i = 0; i < count; ++i) {
+        if (!(std::fabs(values[i]) <= kMaxDecodedCoordinate)) {
+            throw std::invalid_argument("network output of anchor " + std::to_string(anchor) +
+                                        " (a face candidate) decodes to a coordinate beyond +-1e10 pixels: "
+                                        "the regression output is out of range");
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors, const AnchorConfig& config,
@@ -122,6 +135,9 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         check_candidate_rows(outputs, candidate.anchor);
         boxes.push_back(decode_box(outputs.loc + 4 * candidate.anchor, priors[candidate.anchor],
                                    config.center_variance, config.size_variance, scale));
+        const Box& box = boxes.back();
+        const float corners[4] = {box.x1, box.y1, box.x2, box.y2};
+        check_decoded(corners, 4, candidate.anchor);
     }
     const std::vector<std::size_t> kept =
         nms_sorted(boxes, params.nms_threshold, static_cast<std::size_t>(params.keep_top_k));
@@ -139,6 +155,7 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         det.y2 = box.y2;
         det.score = 1.0f / (1.0f + std::exp(-candidate.logit_margin));
         decode_landmarks(outputs.landm + 10 * anchor, priors[anchor], config.center_variance, scale, det.landmarks);
+        check_decoded(det.landmarks, 10, anchor);
         const AngleEstimate yaw = estimate_angle(outputs.yaw + kPoseBins * anchor);
         const AngleEstimate pitch = estimate_angle(outputs.pitch + kPoseBins * anchor);
         const AngleEstimate roll = estimate_angle(outputs.roll + kPoseBins * anchor);

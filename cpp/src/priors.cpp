@@ -6,17 +6,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace mosface {
+#include "mosface/limits.hpp"
 
-AnchorConfig AnchorConfig::mos() {
-    // min_sizes / steps / variance of the release's cfg (RetinaFace's cfg_mnet).
-    AnchorConfig config;
-    config.steps = {8, 16, 32};
-    config.min_sizes = {{16.f, 32.f}, {64.f, 128.f}, {256.f, 512.f}};
-    config.center_variance = 0.1f;
-    config.size_variance = 0.2f;
-    return config;
-}
+namespace mosface {
 
 void AnchorConfig::validate() const {
     if (steps.empty() || steps.size() != min_sizes.size()) {
@@ -31,13 +23,17 @@ void AnchorConfig::validate() const {
             throw std::invalid_argument("anchor config: level " + std::to_string(level) + " has no anchor sizes");
         }
         for (float size : min_sizes[level]) {
-            if (!(size > 0.f)) {
-                throw std::invalid_argument("anchor config: anchor sizes must be > 0");
+            if (!(size > 0.f && size <= kMaxInputSide)) {
+                throw std::invalid_argument("anchor config: anchor sizes must be in (0, " +
+                                            std::to_string(kMaxInputSide) + "]");
             }
         }
     }
-    if (!(center_variance > 0.f) || !(size_variance > 0.f)) {
-        throw std::invalid_argument("anchor config: variances must be > 0");
+    if (!(center_variance > 0.f && center_variance <= kMaxVariance) ||
+        !(size_variance > 0.f && size_variance <= kMaxVariance)) {
+        throw std::invalid_argument("anchor config: variances must be in (0, " + std::to_string(kMaxVariance) +
+                                    "], got " + std::to_string(center_variance) + " and " +
+                                    std::to_string(size_variance));
     }
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mos_anchors.hpp"
 #include "mosface/pose.hpp"
 #include "mosface/postprocess.hpp"
 
@@ -33,7 +34,7 @@ struct Outputs {
 }  // namespace
 
 int main() {
-    const AnchorConfig mos = AnchorConfig::mos();
+    const AnchorConfig mos = mos_anchors();
     const int h = 64, w = 64;
     const std::size_t n = anchor_count(h, w, mos);  // 8*8*2 + 4*4*2 + 2*2*2 = 168
     CHECK(n == 168);

@@ -2,12 +2,13 @@
 // SPDX-License-Identifier: MIT
 
 #include "check.hpp"
+#include "mos_anchors.hpp"
 #include "mosface/priors.hpp"
 
 using namespace mosface;
 
 int main() {
-    const AnchorConfig mos = AnchorConfig::mos();
+    const AnchorConfig mos = mos_anchors();
     // 640x640: (80*80 + 40*40 + 20*20) cells x 2 sizes.
     CHECK(anchor_count(640, 640, mos) == 16800);
     // ceil(input / stride) per level: 97x131 -> 13x17, 7x9, 4x5 cells.

@@ -1,7 +1,7 @@
 """Type stubs of the compiled core (mosface._core)."""
 
 import os
-from typing import Literal, overload
+from typing import Literal, TypedDict, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,14 @@ PixelFormat = Literal["bgr", "rgb", "bgra", "rgba", "gray", "nv12", "nv21"]
 class ModelError(RuntimeError):
     """A model file exists but cannot be used (corrupt, truncated, mismatched manifest or anchor count)."""
 
-def priors(height: int, width: int) -> npt.NDArray[np.float32]:
+class Anchors(TypedDict):
+    """A manifest's "anchors": {"steps": [8, 16, 32], "min_sizes": [[16, 32], ...], "variances": [0.1, 0.2]}."""
+
+    steps: list[int]
+    min_sizes: list[list[float]]
+    variances: list[float]
+
+def priors(height: int, width: int, *, anchors: Anchors) -> npt.NDArray[np.float32]:
     """Anchors of a height x width input: (N, 4) cx, cy, w, h normalised, ordered level, row, column, size."""
 
 def postprocess(
@@ -28,6 +35,7 @@ def postprocess(
     *,
     height: int,
     width: int,
+    anchors: Anchors,
     conf_threshold: float = 0.5,
     nms_threshold: float = 0.4,
     top_k: int = 5000,
@@ -39,8 +47,9 @@ def postprocess(
     Columns: x1, y1, x2, y2, score, 5 landmark (x, y) pairs, yaw, pitch, roll (degrees).
     Sorted by score, best first; shape (0, 18) when nothing passes conf_threshold.
     return_uncertainty=True: (faces, pose_std (K, 3)), each angle's bin std in degrees.
-    Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows
-    or parameters out of range; TypeError on non-floating arrays.
+    Raises ValueError on mismatched shapes, NaN class logits, non-finite candidate rows,
+    candidates decoding beyond 1e10 pixels or parameters out of range; TypeError on
+    non-floating arrays.
     """
 
 class Detector:
@@ -65,11 +74,12 @@ class Detector:
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
-        num_threads None: ncnn's default (physical big cores). memory_pool True: keep
-        freed buffers for later calls, bounded by the largest live set (more memory than malloc alone). powersave:
-        ncnn's core selection, process-wide (None leaves it as it is; the property reports
-        the mode in force). input_height/width: the box images are fitted
-        into (default: the manifest's size; a fixed-size model accepts only that).
+        num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction.
+        memory_pool True: keep freed buffers for later calls, bounded by the largest live set
+        (more memory than malloc alone). powersave: ncnn's core set; each detect() pins its
+        calling thread and ncnn's workers to it (None leaves affinity alone; a set this CPU
+        lacks raises ValueError). input_height/width: the box images are fitted into, at most
+        8192 (default: the manifest's size; a fixed-size model accepts only that).
         Raises FileNotFoundError, ModelError or ValueError.
         """
     @overload
@@ -90,6 +100,7 @@ class Detector:
         (H*3/2 x W: the Y rows, then the interleaved chroma rows); rotation: degrees (0, 90,
         180, 270) the frame must be turned clockwise to be upright; roi: (x, y, width, height)
         in the frame. Faces come back in the frame's pixels, angles as seen upright.
+        ValueError for images over 2**31 - 1 bytes (height x row stride).
         """
     @overload
     def detect(
@@ -120,8 +131,9 @@ class Detector:
     nms_threshold: float
     top_k: int
     keep_top_k: int
-    num_threads: int
-    powersave: PowerSave
+    @property
+    def num_threads(self) -> int: ...
+    powersave: PowerSave | None
     @property
     def fp16(self) -> bool: ...
     @property

@@ -70,41 +70,70 @@ def annotated_path(image: Path, out: Path | None, several: bool) -> Path | None:
     return out / f"{image.stem}.detections.png" if several or out.is_dir() else out
 
 
-def run_detect(args: argparse.Namespace) -> int:
+def check_targets(images: list[Path], out: Path | None, several: bool) -> None:
+    """Refuse, before any work, drawings that would overwrite an input or each other."""
+    seen: dict[Path, Path] = {}
+    for image in images:
+        target = annotated_path(image, out, several)
+        if target is None:
+            continue
+        resolved = target.resolve()
+        if resolved == image.resolve():
+            raise ValueError(f"--out {target} is the input image itself; choose another file")
+        if resolved in seen:
+            raise ValueError(f"{seen[resolved]} and {image} would both be drawn to {target}; "
+                             "rename one or run them separately")
+        seen[resolved] = image
+
+
+def detect_one(detector, image_path: Path, target: Path | None) -> dict:
     from PIL import Image
 
-    from . import Detector
     from .draw import draw_detections
+
+    bgr = read_bgr(image_path)
+    faces, pose_std = detector.detect(bgr, return_uncertainty=True)
+    entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
+             "faces": faces_to_json(faces, pose_std)}
+    if target is not None:
+        drawing = draw_detections(Image.fromarray(bgr[:, :, ::-1]), faces)
+        write_atomically(target, lambda tmp: drawing.save(tmp, format=image_format(target)))
+        entry["annotated"] = str(target)
+    return entry
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from . import Detector
 
     several = len(args.images) > 1
     if args.out is not None and several and args.out.suffix:
         raise SystemExit("mosface detect: with several images, --out must be a folder")
     if args.out is not None and not several and not args.out.is_dir():
         image_format(args.out)  # an unknown suffix fails before any work
+    check_targets(args.images, args.out, several)
     detector = Detector(args.model, conf_threshold=args.conf_threshold, nms_threshold=args.nms_threshold,
                         num_threads=args.threads)
     report = []
+    failed = 0
     for image_path in args.images:
-        bgr = read_bgr(image_path)
-        faces, pose_std = detector.detect(bgr, return_uncertainty=True)
-        entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
-                 "faces": faces_to_json(faces, pose_std)}
-        target = annotated_path(image_path, args.out, several)
-        if target is not None:
-            drawing = draw_detections(Image.fromarray(bgr[:, :, ::-1]), faces)
-            write_atomically(target, lambda tmp, drawing=drawing, target=target:
-                             drawing.save(tmp, format=image_format(target)))
-            entry["annotated"] = str(target)
+        # One unreadable image must not lose the others' results.
+        try:
+            entry = detect_one(detector, image_path, annotated_path(image_path, args.out, several))
+        except (OSError, ValueError) as error:
+            print(f"mosface detect: error: {error}", file=sys.stderr)
+            report.append({"image": str(image_path), "error": str(error)})
+            failed += 1
+            continue
         report.append(entry)
         if not args.json:
-            print(f"{image_path}: {len(faces)} face(s)")
+            print(f"{image_path}: {len(entry['faces'])} face(s)")
             for face in entry["faces"]:
                 print(f"  score {face['score']:.3f} box {face['box']} "
                       f"yaw {face['yaw']:+.1f} pitch {face['pitch']:+.1f} roll {face['roll']:+.1f}")
     if args.json:
         json.dump(report if several else report[0], sys.stdout, indent=2)
         print()
-    return 0
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,12 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     detect = commands.add_parser("detect", help="detect faces in images and draw them")
-    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="images to read (PNG, JPEG...)")
     detect.add_argument("--model", required=True, type=Path, help="converted model folder (manifest.json)")
     detect.add_argument("--out", type=Path, help="annotated image (one input) or folder (several inputs)")
     detect.add_argument("--json", action="store_true", help="print detections as JSON")
-    detect.add_argument("--conf-threshold", type=float, default=0.5)
-    detect.add_argument("--nms-threshold", type=float, default=0.4)
+    detect.add_argument("--conf-threshold", type=float, default=0.5,
+                        help="face probability to keep a detection (default: 0.5)")
+    detect.add_argument("--nms-threshold", type=float, default=0.4,
+                        help="IoU above which a weaker overlapping box is dropped (default: 0.4)")
     detect.add_argument("--threads", type=int, default=None, help="ncnn threads (default: big cores)")
     detect.set_defaults(handler=run_detect)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import tempfile
@@ -14,8 +15,10 @@ from typing import Callable
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(temporary)` on a file in path's folder, then rename it to path.
 
-    A crash or an exception leaves either the old file or none, and no
-    temporary behind.
+    An exception leaves either the old file or none, and no temporary behind.
+    A process killed outright (SIGKILL, power loss) cannot clean up: its
+    temporary, named after the target and the writer's process id, is removed
+    by the next write to the same target once that process is gone.
     """
     with atomic_path(path) as temporary:
         write(temporary)
@@ -26,7 +29,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary file beside `path` (same suffix) that becomes `path` when the block ends without error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{temporary_prefix(path)}{os.getpid()}.", suffix=path.suffix
+    )
     os.close(handle)
     try:
         yield Path(temporary)
@@ -36,6 +42,29 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def temporary_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete temporaries for `path` whose writing process no longer exists."""
+    prefix = temporary_prefix(path)
+    for candidate in path.parent.glob(f"{glob.escape(prefix)}*"):
+        pid_text = candidate.name[len(prefix):].split(".", 1)[0]
+        if pid_text.isdigit() and not process_exists(int(pid_text)):
+            candidate.unlink(missing_ok=True)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def current_umask() -> int:

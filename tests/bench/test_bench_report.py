@@ -93,6 +93,23 @@ def test_readme_table_replaces_only_the_marked_block() -> None:
         replace_block("no markers", "bench-table", "new")
 
 
+def test_full_tables_live_in_docs_and_the_readme_stays_short() -> None:
+    """A newcomer's README: headline figures and a link; the generated tables in docs/benchmarks.md."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    benchmarks = (root / "docs" / "benchmarks.md").read_text()
+    begin, end = markers("bench-table")
+    assert begin not in readme
+    assert begin in benchmarks
+    assert end in benchmarks
+    assert "docs/benchmarks.md" in readme
+    longest, run = 0, 0
+    for line in readme.splitlines():
+        run = run + 1 if line.startswith("|") else 0
+        longest = max(longest, run)
+    assert longest <= 15, f"README holds a table of {longest} lines: full tables belong in docs/"
+
+
 @pytest.mark.parametrize("text", ["640", "640x", "x480", "axb", "16x16"])
 def test_bad_sizes_are_rejected(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=r"WIDTHxHEIGHT|at least"):

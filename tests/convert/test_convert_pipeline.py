@@ -18,6 +18,7 @@ from mosface.convert import check, convert, load_source
 from mosface.convert.cli import main
 from mosface.convert.runners import ncnn_net, ncnn_outputs, network_input, torch_outputs
 from mosface.convert.verify import seeded_image
+from mosface.training.priors import manifest_anchors
 
 FIXED = ["--arch", "mos-tiny", "--input-size", "128x96"]  # WxH: height 96, width 128
 FILES = ("model.param", "model.bin", "model.onnx", "manifest.json")
@@ -111,7 +112,7 @@ def test_dynamic_conversion_runs_at_any_size(tmp_path: Path) -> None:
     net = ncnn_net(tmp_path / "dyn" / "model.param", tmp_path / "dyn" / "model.bin")
     x = network_input(seeded_image(200, 40, seed=9), height=200, width=40)
     got, expected = ncnn_outputs(net, x), torch_outputs(source.model, x)
-    assert got[0].shape == expected[0].shape == (len(mosface.priors(200, 40)), 4)
+    assert got[0].shape == expected[0].shape == (len(mosface.priors(200, 40, anchors=manifest_anchors())), 4)
     assert float(np.abs(got[3] - expected[3]).max()) < 1e-3  # the fp32 gate's bound
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -38,6 +39,24 @@ needs_cross_tools = pytest.mark.skipif(
     or shutil.which("cmake") is None,
     reason="needs g++-aarch64-linux-gnu, qemu-user-static and cmake (apt-get install them)",
 )
+
+
+# What the cross outputs are built from: an output older than any of these is left by an earlier run.
+SOURCES = ("CMakeLists.txt", "cmake", "cpp", "python/mosface")
+
+
+def newest_source(root: Path = ROOT) -> tuple[float, Path]:
+    files = [path for name in SOURCES for path in ([root / name] if (root / name).is_file()
+                                                   else (root / name).rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts]
+    return max((path.stat().st_mtime, path) for path in files)
+
+
+def require_built_after_sources(output: Path, root: Path = ROOT) -> None:
+    """Fail (not skip) when `output` predates the sources: it would test code that is gone."""
+    newest, source = newest_source(root)
+    if output.stat().st_mtime < newest:
+        pytest.fail(f"{output} is older than {source}: it was left by an earlier run; {RUN_SCRIPT_FIRST}")
 
 
 def load_check_module():
@@ -192,6 +211,7 @@ def test_mosface_bench_errors_are_clear(host_bench: Path, fixture_folder: Path, 
 @needs_cross_tools
 @pytest.mark.skipif(not CROSS_BENCH.exists(), reason=f"no build/aarch64 mosface-bench: {RUN_SCRIPT_FIRST}")
 def test_mosface_bench_under_qemu_matches_x86(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    require_built_after_sources(CROSS_BENCH)
     bench_detections([], host_bench, fixture_folder, tmp_path / "x86_64.txt")
     # No -L: the aarch64 binary is static.
     bench_detections(QEMU, CROSS_BENCH, fixture_folder, tmp_path / "aarch64.txt", "--threads", "2")
@@ -216,6 +236,7 @@ def test_c_api_example_under_qemu_matches_x86(host_bench: Path, fixture_folder: 
 @needs_cross_tools
 @pytest.mark.skipif(not SYSROOT_MOSFACE.exists(), reason=f"no aarch64 wheel in build/aarch64-sysroot: {RUN_SCRIPT_FIRST}")
 def test_aarch64_wheel_detects_like_x86_under_qemu(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    require_built_after_sources(SYSROOT_MOSFACE / "_core.cpython-311-aarch64-linux-gnu.so")
     bench_detections([], host_bench, fixture_folder, tmp_path / "x86_64.txt")
     result = run([*QEMU, "-L", SYSROOT, SYSROOT / "usr" / "bin" / "python3.11",
                   ROOT / "scripts" / "cross_aarch64_check.py", "detect",
@@ -223,3 +244,15 @@ def test_aarch64_wheel_detects_like_x86_under_qemu(host_bench: Path, fixture_fol
     check(result)
     assert "dist-packages/mosface" in result.stdout  # the installed wheel, not the source tree
     assert load_check_module().compare(tmp_path / "x86_64.txt", tmp_path / "wheel.txt") == 0
+
+
+def test_outputs_older_than_the_sources_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "cpp").mkdir()
+    (tmp_path / "cpp" / "detector.cpp").write_text("// changed after the build")
+    output = tmp_path / "mosface-bench"
+    output.write_text("built before")
+    os.utime(output, (0, 0))
+    with pytest.raises(pytest.fail.Exception, match="left by an earlier run"):
+        require_built_after_sources(output, tmp_path)
+    os.utime(output)  # rebuilt now
+    require_built_after_sources(output, tmp_path)

@@ -25,6 +25,7 @@ from .images import read_bgr
 
 FIELDS_WITHOUT_POSE = 20  # box 4 + 5 x (x, y, flag) + conf
 FIELDS_WITH_POSE = 23
+MAX_ANGLE = 180.0  # degrees: anything beyond is not an Euler angle but a broken label
 
 
 class LabelFormatError(ValueError):
@@ -60,7 +61,11 @@ def parse_label_file(path: str | Path) -> list[LabeledImage]:
         if images:
             images[-1].faces = np.stack(faces) if faces else np.zeros((0, FACE_COLUMNS), np.float32)
 
-    for lineno, raw in enumerate(Path(path).read_text().splitlines(), start=1):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise LabelFormatError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
@@ -87,6 +92,8 @@ def parse_label_file(path: str | Path) -> list[LabeledImage]:
             raise LabelFormatError(
                 f"{where}: box width/height must be positive and values finite: {line!r}"
             )
+        if len(values) == FIELDS_WITH_POSE and not all(abs(v) <= MAX_ANGLE for v in values[20:23]):
+            raise LabelFormatError(f"{where}: pitch, yaw and roll must be within +-{MAX_ANGLE:g} degrees: {line!r}")
         faces.append(parse_face(values))
     close_image()
     return images

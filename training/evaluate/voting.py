@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...boxes import iou_plus_one
+
 VOTE_IOU = 0.3
 KEEP = 750
 
@@ -19,15 +21,7 @@ def box_vote(dets: np.ndarray, *, drop_singletons: bool = True, keep: int = KEEP
     dets = dets[np.argsort(-dets[:, 4], kind="stable")]
     merged = []
     while len(dets):
-        area = (dets[:, 2] - dets[:, 0] + 1) * (dets[:, 3] - dets[:, 1] + 1)
-        w = np.maximum(
-            0.0, np.minimum(dets[0, 2], dets[:, 2]) - np.maximum(dets[0, 0], dets[:, 0]) + 1
-        )
-        h = np.maximum(
-            0.0, np.minimum(dets[0, 3], dets[:, 3]) - np.maximum(dets[0, 1], dets[:, 1]) + 1
-        )
-        inter = w * h
-        group_mask = inter / (area[0] + area - inter) >= VOTE_IOU
+        group_mask = iou_plus_one(dets[:1, :4], dets[:, :4])[0] >= VOTE_IOU
         group, dets = dets[group_mask], dets[~group_mask]
         if len(group) <= 1 and drop_singletons:
             continue

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
+from ...boxes import iou_plus_one
 from ...files import write_atomically
 
 THRESHOLDS = 1000
@@ -44,30 +45,13 @@ def read_prediction_file(path: str | Path) -> np.ndarray:
     return np.asarray(rows, np.float64).reshape(-1, 5)
 
 
-def overlaps_plus_one(boxes: np.ndarray, gts: np.ndarray) -> np.ndarray:
-    """(K, 4) x (G, 4) xyxy IoU with the +1 convention."""
-    iw = (
-        np.minimum(boxes[:, None, 2], gts[None, :, 2])
-        - np.maximum(boxes[:, None, 0], gts[None, :, 0])
-        + 1
-    )
-    ih = (
-        np.minimum(boxes[:, None, 3], gts[None, :, 3])
-        - np.maximum(boxes[:, None, 1], gts[None, :, 1])
-        + 1
-    )
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
-    area = lambda b: (b[:, 2] - b[:, 0] + 1) * (b[:, 3] - b[:, 1] + 1)  # noqa: E731
-    return inter / (area(boxes)[:, None] + area(gts)[None, :] - inter)
-
-
 def image_pr(pred: np.ndarray, gt_xywh: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """(THRESHOLDS, 2) proposals and recalled kept faces for one image.
 
     pred (K, 5) x, y, w, h, normalised score (file order); keep (G,) bool.
     """
     to_xyxy = lambda b: np.concatenate((b[:, :2], b[:, :2] + b[:, 2:4]), axis=1)  # noqa: E731
-    overlaps = overlaps_plus_one(to_xyxy(pred), to_xyxy(gt_xywh))
+    overlaps = iou_plus_one(to_xyxy(pred), to_xyxy(gt_xywh))
     recall = np.zeros(len(gt_xywh))  # 1 recalled, -1 matched but ignored
     proposal = np.ones(len(pred))
     pred_recall = np.zeros(len(pred))

@@ -14,19 +14,24 @@
 #include <vector>
 
 #include "mosface/image.hpp"
+#include "mosface/limits.hpp"
 #include "mosface/manifest.hpp"
 #include "mosface/postprocess.hpp"
 
 namespace mosface {
 
-// ncnn's set_cpu_powersave: 0 all cores, 1 little cores only, 2 big cores only.
-// It is process-wide (thread affinity of ncnn's workers): `keep` leaves it as it is.
+// ncnn's core sets: 0 all cores, 1 little cores only, 2 big cores only. A
+// Detector pins the threads that run its inference (the calling thread and its
+// OpenMP team) to the set before each detect(); `keep` leaves affinity alone.
+// A mode whose set is empty on this CPU (little on most x86) is refused.
 enum class PowerSave { keep = -1, all = 0, little = 1, big = 2 };
 
 struct DetectorOptions {
     PostprocessParams postprocess;
-    int num_threads = 0;  // 0: ncnn's default, the number of physical big cores
-    PowerSave powersave = PowerSave::keep;  // applied to the whole process when not `keep`
+    // 0: ncnn's default, the number of physical big cores; at most kMaxThreads.
+    // Fixed at construction: ncnn's convolutions keep the count they were loaded with.
+    int num_threads = 0;
+    PowerSave powersave = PowerSave::keep;  // applied to the threads running each detect()
     bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
     bool light_mode = true;   // free intermediate blobs early (less memory)
     // Keep freed activation and workspace buffers for reuse by later calls,
@@ -35,7 +40,7 @@ struct DetectorOptions {
     // less (MOS-S 640x480, Python process, one detect: 92 MiB peak against
     // 137 MiB with ncnn's keep-everything pool; docs/memory.md).
     bool memory_pool = false;
-    int input_height = 0;     // 0: the manifest's size
+    int input_height = 0;     // 0: the manifest's size; at most kMaxInputSide per side
     int input_width = 0;
 };
 
@@ -73,7 +78,8 @@ public:
     Detector(const Detector&) = delete;
     Detector& operator=(const Detector&) = delete;
 
-    // Empty images give no detections. Throws std::invalid_argument on a bad view.
+    // Empty images give no detections. Throws std::invalid_argument on a bad or
+    // too large view, or when the network output decodes out of range.
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
     // Also the pose uncertainty of each face (one PoseStd per detection, same order).
     std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std,
@@ -81,15 +87,14 @@ public:
 
     const Manifest& manifest() const;
     MemoryCounts memory_counts() const;
-    // options().powersave reports the process-wide mode in force now.
+    // options().powersave: the mode this Detector applies to its inference threads.
     DetectorOptions options() const;
     // Network input size used for an image of this size (after the aspect-preserving resize).
     void network_input_size(int image_height, int image_width, int* net_height, int* net_width) const;
 
     // Thread-safe setters: calls already running keep the values they started with.
     void set_postprocess(const PostprocessParams& params);
-    void set_num_threads(int num_threads);
-    void set_powersave(PowerSave mode);  // process-wide, like ncnn's own setting
+    void set_powersave(PowerSave mode);  // takes effect on each thread's next detect()
 
 private:
     class Impl;

@@ -30,6 +30,10 @@ namespace mosface {
 
 enum class SizePolicy { fixed, dynamic };
 
+// The six head outputs by role, in the order of Manifest::output_blobs and
+// HeadOutputs; the names are the keys of the manifest's "outputs".
+constexpr const char* kOutputRoles[6] = {"loc", "cls", "landmarks", "yaw", "pitch", "roll"};
+
 struct Manifest {
     std::string architecture;
     std::string input_blob;

@@ -50,7 +50,9 @@ struct PoseStd {
 };
 
 // Throws std::invalid_argument when outputs.anchors != priors.size(), when a
-// class logit is NaN, or when a candidate's other outputs are not finite.
+// class logit is NaN, when a candidate's other outputs are not finite, or when
+// they decode beyond kMaxDecodedCoordinate pixels (finite but absurd
+// regressions are refused, not clamped: no detection is ever non-finite).
 // pose_std, when given, receives one PoseStd per detection, in the same order.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,

@@ -14,11 +14,9 @@ namespace mosface {
 struct AnchorConfig {
     std::vector<int> steps;                    // feature stride per level
     std::vector<std::vector<float>> min_sizes;  // anchor side lengths (pixels) per level
-    float center_variance = 0.1f;
-    float size_variance = 0.2f;
+    float center_variance = 0.f;  // from the manifest: a model's anchors have one home
+    float size_variance = 0.f;
 
-    // The configuration of the MOS release (cfg_mos_m / cfg_mos_s in the authors' config).
-    static AnchorConfig mos();
     // Throws std::invalid_argument on empty or inconsistent levels.
     void validate() const;
 };

@@ -126,22 +126,30 @@ def run(args: argparse.Namespace) -> dict:
             "stream": stream}
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mosface bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", nargs="+", default=["mos-s"], choices=FULL_ARCHS)
+    parser.add_argument("--arch", nargs="+", default=["mos-s"], choices=FULL_ARCHS,
+                        help="architectures to time (default: mos-s)")
     parser.add_argument("--sizes", nargs="+", type=parse_size, default=[parse_size(s) for s in DEFAULT_SIZES],
-                        metavar="WxH")
-    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--engines", nargs="+", default=ENGINES, choices=ENGINES)
+                        metavar="WxH", help=f"network input sizes (default: {' '.join(DEFAULT_SIZES)})")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2],
+                        help="thread counts, each timed separately (default: 1 2)")
+    parser.add_argument("--engines", nargs="+", default=ENGINES, choices=ENGINES,
+                        help="MOS engines to compare (default: all)")
     parser.add_argument("--full", action="store_true", help="every architecture and size")
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per configuration (default: 30)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed runs before them (default: 5)")
     parser.add_argument("--checkpoint", type=Path, help="a trained checkpoint in mosface's format")
     parser.add_argument("--no-peers", action="store_true", help="skip yuface / dlib")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS processes")
     parser.add_argument("--no-stream", action="store_true", help="skip the tracking + best-shot row")
     parser.add_argument("--cache", help="model cache folder (default ~/.cache/mosface/bench)")
     parser.add_argument("--out", type=Path, default=Path("mosface-results"), help="results folder")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv[1:] if argv and argv[0] == "bench" else argv)
     if args.runs < 1 or args.warmup < 0 or min(args.threads) < 1:
         parser.error("--runs >= 1, --warmup >= 0 and --threads >= 1")
