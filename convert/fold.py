@@ -157,18 +157,21 @@ class FoldedHead(nn.Module):
             )
         self.pose_outputs = nn.ModuleList(copy.deepcopy(p.conv1x1) for p in head.pose_heads)
 
+    def detection_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(loc, cls, landmarks) without the pose branches (the sparse graph's outputs)."""
+        return (
+            flatten_nhwc(self.box_head(x), 4),
+            flatten_nhwc(self.cls_head(x), 2),
+            flatten_nhwc(self.landmark_head(x), 10),
+        )
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if self.shared_pose:
             trunk = self.pose_trunk(self.pose_input(x))
             pose = [out(trunk) for out in self.pose_outputs]
         else:
             pose = [out(conv(x)) for conv, out in zip(self.pose_convs, self.pose_outputs)]
-        return (
-            flatten_nhwc(self.box_head(x), 4),
-            flatten_nhwc(self.cls_head(x), 2),
-            flatten_nhwc(self.landmark_head(x), 10),
-            *(flatten_nhwc(p, POSE_BINS) for p in pose),
-        )
+        return (*self.detection_outputs(x), *(flatten_nhwc(p, POSE_BINS) for p in pose))
 
 
 def fold_linear_heads(model: MOS) -> MOS:
@@ -194,6 +197,10 @@ def fp16_weight_reference(model: MOS) -> MOS:
     with torch.no_grad():
         for name, parameter in rounded.named_parameters():
             if name.endswith("weight") and parameter.dim() == 4:
-                flushed = torch.where(parameter.abs() < 2.0**-14, 0.0, parameter)
-                parameter.copy_(flushed.half().float())
+                parameter.copy_(fp16_rounded(parameter))
     return rounded
+
+
+def fp16_rounded(weight: torch.Tensor) -> torch.Tensor:
+    """``weight`` as pnnx stores it with fp16=1: subnormals flushed to zero, rounded to nearest."""
+    return torch.where(weight.abs() < 2.0**-14, 0.0, weight).half().float()

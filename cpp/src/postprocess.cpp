@@ -84,11 +84,13 @@ bool all_finite(const float* values, int count) {
     return probe == 0.f;
 }
 
+bool has_pose(const HeadOutputs& outputs) { return outputs.yaw != nullptr; }
+
 void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
     const bool finite = all_finite(outputs.loc + 4 * anchor, 4) && all_finite(outputs.landm + 10 * anchor, 10) &&
-                        all_finite(outputs.yaw + kPoseBins * anchor, kPoseBins) &&
-                        all_finite(outputs.pitch + kPoseBins * anchor, kPoseBins) &&
-                        all_finite(outputs.roll + kPoseBins * anchor, kPoseBins);
+                        (!has_pose(outputs) || (all_finite(outputs.yaw + kPoseBins * anchor, kPoseBins) &&
+                                                all_finite(outputs.pitch + kPoseBins * anchor, kPoseBins) &&
+                                                all_finite(outputs.roll + kPoseBins * anchor, kPoseBins)));
     if (!finite) {
         throw std::invalid_argument("network output of anchor " + std::to_string(anchor) +
                                     " (a face candidate) contains NaN or infinity");
@@ -98,8 +100,16 @@ void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
 }  // namespace
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors, const AnchorConfig& config,
-                                   const PostprocessParams& params, PixelScale scale) {
+                                   const PostprocessParams& params, PixelScale scale,
+                                   std::vector<std::size_t>* kept_anchors) {
     params.validate();
+    if (outputs.loc == nullptr || outputs.cls == nullptr || outputs.landm == nullptr ||
+        (outputs.pitch == nullptr) != (outputs.yaw == nullptr) || (outputs.roll == nullptr) != (outputs.yaw == nullptr)) {
+        throw std::invalid_argument("head outputs: loc, cls and landm are required; yaw, pitch and roll all or none");
+    }
+    if (!has_pose(outputs) && kept_anchors == nullptr) {
+        throw std::invalid_argument("without pose outputs the caller must take the kept anchors (kept_anchors)");
+    }
     if (outputs.anchors != priors.size()) {
         throw std::invalid_argument("outputs have " + std::to_string(outputs.anchors) + " anchors, but a " +
                                     std::to_string(priors.height()) + "x" + std::to_string(priors.width()) +
@@ -126,6 +136,9 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         nms_sorted(boxes, params.nms_threshold, static_cast<std::size_t>(params.keep_top_k));
 
     std::vector<Detection> detections(kept.size());
+    if (kept_anchors != nullptr) {
+        kept_anchors->clear();
+    }
     for (std::size_t k = 0; k < kept.size(); ++k) {
         const Candidate& candidate = candidates[kept[k]];
         const std::size_t anchor = candidate.anchor;
@@ -137,9 +150,16 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         det.y2 = box.y2;
         det.score = 1.0f / (1.0f + std::exp(-candidate.logit_margin));
         decode_landmarks(outputs.landm + 10 * anchor, priors[anchor], config.center_variance, scale, det.landmarks);
-        det.yaw = expected_angle(outputs.yaw + kPoseBins * anchor);
-        det.pitch = expected_angle(outputs.pitch + kPoseBins * anchor);
-        det.roll = expected_angle(outputs.roll + kPoseBins * anchor);
+        if (kept_anchors != nullptr) {
+            kept_anchors->push_back(anchor);
+        }
+        if (has_pose(outputs)) {
+            det.yaw = expected_angle(outputs.yaw + kPoseBins * anchor);
+            det.pitch = expected_angle(outputs.pitch + kPoseBins * anchor);
+            det.roll = expected_angle(outputs.roll + kPoseBins * anchor);
+        } else {
+            det.yaw = det.pitch = det.roll = 0.f;
+        }
     }
     return detections;
 }

@@ -17,6 +17,16 @@ class ModelError(RuntimeError):
 def priors(height: int, width: int) -> npt.NDArray[np.float32]:
     """Anchors of a height x width input: (N, 4) cx, cy, w, h normalised, ordered level, row, column, size."""
 
+def sparse_pose_logits(
+    model: str,
+    features: list[npt.ArrayLike],
+    height: int,
+    width: int,
+    anchors: npt.ArrayLike,
+) -> npt.NDArray[np.float32]:
+    """A sparse-pose model's pose heads on its (C, rows, cols) feature maps, one per level:
+    (len(anchors), 3, 66) yaw, pitch, roll logits of the given anchors of a height x width input."""
+
 def postprocess(
     loc: npt.ArrayLike,
     cls_logits: npt.ArrayLike,

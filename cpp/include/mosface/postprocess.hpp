@@ -28,9 +28,10 @@ struct HeadOutputs {
     const float* loc;    // (N, 4)
     const float* cls;    // (N, 2) logits: background, face
     const float* landm;  // (N, 10)
-    const float* yaw;    // (N, 66)
-    const float* pitch;  // (N, 66)
-    const float* roll;   // (N, 66)
+    // (N, 66) each; all three null for a model with sparse pose heads (see below).
+    const float* yaw;
+    const float* pitch;
+    const float* roll;
     std::size_t anchors;
 };
 
@@ -45,9 +46,12 @@ static_assert(sizeof(Detection) == 18 * sizeof(float), "Detection must be 18 pac
 
 // Throws std::invalid_argument when outputs.anchors != priors.size(), when a
 // class logit is NaN, or when a candidate's other outputs are not finite.
+// kept_anchors (optional) receives each detection's anchor index. Without pose
+// outputs (sparse pose heads) it is required, and the angles are left 0 for the
+// caller to compute from those anchors (SparsePoseHeads::estimate).
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,
-                                   PixelScale scale);
+                                   PixelScale scale, std::vector<std::size_t>* kept_anchors = nullptr);
 
 // Convenience: coordinates in pixels of a height x width network input.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width,
