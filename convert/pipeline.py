@@ -24,8 +24,8 @@ from .fold import fold_linear_heads, fp16_weight_reference
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
 from .ncnn_files import OUTPUT_BLOBS, inspect_param, to_ncnn
 from .shuffle import use_fusable_shuffle
-from .sparse_pose import FEATURE_NAMES, MODES, SparsePoseModel, write_pose_heads
 from .source import Source, load_source
+from .sparse_pose import FEATURE_NAMES, MODES, SparsePoseModel, write_pose_heads
 from .verify import ParityReport, size_key, verify
 from .verify_sparse import verify_sparse
 
@@ -84,9 +84,11 @@ def _build(
     torchscript = dynamic or dcn
     if pose_heads not in MODES:
         raise ConversionError(f"--pose-heads must be one of {MODES}, got {pose_heads!r}")
-    if pose_heads == "sparse" and not fold:
-        raise ConversionError("sparse pose heads need the folded model; drop --no-fold or use --pose-heads dense")
     deploy = use_fusable_shuffle(_deploy_model(source, fold), torchscript=torchscript)
+    if pose_heads == "sparse" and not fold:
+        raise ConversionError(
+            "sparse pose heads need the folded model; drop --no-fold or use --pose-heads dense"
+        )
     sparse = SparsePoseModel(deploy) if pose_heads == "sparse" else None
     graph = sparse or deploy
     if torchscript:
@@ -105,7 +107,9 @@ def _build(
     shutil.move(param, staging / PARAM)
     shutil.move(weights, staging / BIN)
     summary = inspect_param(staging / PARAM)
-    pose = None if sparse is None else write_pose_heads(deploy, staging, list(OUTPUT_BLOBS[3:]), fp16=fp16)
+    pose = None
+    if sparse is not None:
+        pose = write_pose_heads(deploy, staging, list(OUTPUT_BLOBS[3:]), fp16=fp16)
     return {
         "pose_heads": pose_heads,
         "route": route,

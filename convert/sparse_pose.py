@@ -78,7 +78,9 @@ class _Writer:
         self.size += array.size
         return offset
 
-    def layer(self, kind: str, conv: nn.Conv2d, *, relu: bool, ones_channel: bool = False) -> dict[str, Any]:
+    def layer(
+        self, kind: str, conv: nn.Conv2d, *, relu: bool, ones_channel: bool = False
+    ) -> dict[str, Any]:
         inputs = conv.weight.shape[1] * conv.groups - int(ones_channel)
         return {
             "kind": kind,
@@ -105,7 +107,9 @@ def _angle_layers(head: FoldedHead, angle: int, writer: _Writer) -> list[dict[st
     layers = []
     conv3x3 = head.pose_convs[angle]
     if isinstance(conv3x3, FoldedPose3x3):
-        layers.append(writer.layer("conv3x3", conv3x3.conv, relu=True, ones_channel=conv3x3.with_ones))
+        layers.append(
+            writer.layer("conv3x3", conv3x3.conv, relu=True, ones_channel=conv3x3.with_ones)
+        )
     layers.append(writer.layer("conv1x1", head.pose_outputs[angle], relu=False))
     return layers
 

@@ -40,11 +40,15 @@ MAX_SPARSE_ANGLE_DIFF_DEG = 0.01
 FEATURE_MAPS = len(FEATURE_NAMES)
 
 
-def torch_outputs_and_features(model: nn.Module, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def torch_outputs_and_features(
+    model: nn.Module, x: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The six dense outputs (rows) and the per-level head inputs (C, H, W) of one image."""
     features: list[np.ndarray] = []
     hooks = [
-        ssh.register_forward_hook(lambda _m, _i, out: features.append(out[0].detach().numpy().copy()))
+        ssh.register_forward_hook(
+            lambda _m, _i, out: features.append(out[0].detach().numpy().copy())
+        )
         for ssh in model.ssh
     ]
     try:
@@ -56,7 +60,9 @@ def torch_outputs_and_features(model: nn.Module, x: np.ndarray) -> tuple[list[np
     return dense, features
 
 
-def sparse_pose_logits(folder: Path, features: list[np.ndarray], height: int, width: int) -> list[np.ndarray]:
+def sparse_pose_logits(
+    folder: Path, features: list[np.ndarray], height: int, width: int
+) -> list[np.ndarray]:
     """yaw, pitch, roll logits (N, 66) at every anchor, from the runtime's sparse heads."""
     anchors = np.arange(len(mosface.priors(height, width)), dtype=np.int64)
     logits = _core.sparse_pose_logits(str(folder), features, height, width, anchors)
@@ -82,14 +88,19 @@ def verify_sparse(
     """``verify.verify`` for a sparse-pose folder; same arguments, same report layout."""
     folder = Path(folder)
     report = ParityReport(
-        figures={"tolerances": {"max_sparse_angle_diff_deg": MAX_SPARSE_ANGLE_DIFF_DEG}, "sizes": {}}
+        figures={
+            "tolerances": {"max_sparse_angle_diff_deg": MAX_SPARSE_ANGLE_DIFF_DEG},
+            "sizes": {},
+        }
     )
     net = ncnn_net(folder / "model.param", folder / "model.bin")
     for seed, (height, width) in enumerate(sizes):
         key = size_key(height, width)
         x = network_input(seeded_image(height, width, seed), height=height, width=width)
         wanted = {"torch": torch_outputs_and_features(reference, x)}
-        wanted["ncnn"] = torch_outputs_and_features(ncnn_reference, x) if ncnn_reference else wanted["torch"]
+        wanted["ncnn"] = (
+            torch_outputs_and_features(ncnn_reference, x) if ncnn_reference else wanted["torch"]
+        )
         runs = {"ncnn": (ncnn_outputs(net, x, feature_maps=FEATURE_MAPS), wanted["ncnn"])}
         if onnx_file is not None:
             runs["onnxruntime"] = (onnx_outputs(onnx_file, x), wanted["torch"])
@@ -102,7 +113,9 @@ def verify_sparse(
             entry[runtime] = {
                 "max_abs_diff": raw,
                 "feature_max_abs_diff": {
-                    name: _figure(float(np.abs(got - ref).max())) if got.shape == ref.shape else None
+                    name: _figure(float(np.abs(got - ref).max()))
+                    if got.shape == ref.shape
+                    else None
                     for name, got, ref in zip(FEATURE_NAMES, maps, features)
                 },
             }
