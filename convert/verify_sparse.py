@@ -2,7 +2,7 @@
 
 The graph's loc / cls / landmarks outputs go through the raw gate of
 verify.py; the pose logits are computed from the graph's per-level features
-by the runtime's own sparse heads (``mosface._core.sparse_pose_logits``, the
+by the runtime's own sparse heads (``mosface._core.SparsePoseHeads``, the
 code the Detector runs) at every anchor and held to the same raw gate
 against torch's dense logits, so border cells and every level are checked.
 The detection gate and the end-to-end Detector gate then require the same
@@ -65,7 +65,7 @@ def sparse_pose_logits(
 ) -> list[np.ndarray]:
     """yaw, pitch, roll logits (N, 66) at every anchor, from the runtime's sparse heads."""
     anchors = np.arange(len(mosface.priors(height, width)), dtype=np.int64)
-    logits = _core.sparse_pose_logits(str(folder), features, height, width, anchors)
+    logits = _core.SparsePoseHeads(str(folder)).logits(features, height, width, anchors)
     return [np.ascontiguousarray(logits[:, angle]) for angle in range(3)]
 
 

@@ -36,14 +36,17 @@ def _main(engine: str, folder: str, height: str, width: str) -> None:
 
     model_folder = Path(folder)
     image = benchmark_image(int(height), int(width))
+    dense = model_folder / "ncnn-dense"  # all six outputs, for the engines that read them
     if engine in ("mosface", "mosface-no-pool"):
         runner = MosfaceEngine(model_folder / "ncnn", 1, int(height), int(width), memory_pool=engine == "mosface")
+    elif engine == "mosface-dense":
+        runner = MosfaceEngine(dense, 1, int(height), int(width))
     elif engine == "ncnn-wheel":
-        runner = NcnnWheelEngine(model_folder / "ncnn", 1, read_io(model_folder / "ncnn"))
+        runner = NcnnWheelEngine(dense, 1, read_io(dense))
     elif engine == "onnxruntime":
-        runner = OnnxRuntimeEngine(model_folder / "model.onnx", 1, read_io(model_folder / "ncnn")["mean"])
+        runner = OnnxRuntimeEngine(model_folder / "model.onnx", 1, read_io(dense)["mean"])
     elif engine == "torch":
-        runner = TorchEngine(model_folder / "checkpoint.pt", 1, read_io(model_folder / "ncnn")["mean"])
+        runner = TorchEngine(model_folder / "checkpoint.pt", 1, read_io(dense)["mean"])
     else:
         raise SystemExit(f"unknown engine {engine}")
     runner.run(image)
