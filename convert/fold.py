@@ -184,23 +184,22 @@ def fold_linear_heads(model: MOS) -> MOS:
     return folded.requires_grad_(False)
 
 
-def fp16_weight_reference(model: MOS) -> MOS:
+def fp16_weight_reference(model: MOS, *, graph_only: bool = False) -> MOS:
     """The folded model with every convolution weight rounded to fp16, as ``--fp16`` stores them.
 
     pnnx writes convolution (and deformable convolution) weights as fp16 and
     biases as fp32; ncnn widens the weights back to fp32 at load. pnnx rounds to
     nearest and flushes values below fp16's smallest normal (2**-14) to zero
     (checked against its .bin). This torch model computes exactly that, so the
-    fp16 gate checks the conversion.
+    fp16 gate checks the conversion. ``graph_only``: the pose layers stay fp32, as
+    a sparse conversion stores them outside the graph (convert/sparse_pose.py).
     """
     rounded = fold_linear_heads(model)
     with torch.no_grad():
         for name, parameter in rounded.named_parameters():
+            if graph_only and ".pose_" in name:
+                continue
             if name.endswith("weight") and parameter.dim() == 4:
-                parameter.copy_(fp16_rounded(parameter))
+                flushed = torch.where(parameter.abs() < 2.0**-14, 0.0, parameter)
+                parameter.copy_(flushed.half().float())
     return rounded
-
-
-def fp16_rounded(weight: torch.Tensor) -> torch.Tensor:
-    """``weight`` as pnnx stores it with fp16=1: subnormals flushed to zero, rounded to nearest."""
-    return torch.where(weight.abs() < 2.0**-14, 0.0, weight).half().float()

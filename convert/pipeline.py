@@ -109,7 +109,7 @@ def _build(
     summary = inspect_param(staging / PARAM)
     pose = None
     if sparse is not None:
-        pose = write_pose_heads(deploy, staging, list(OUTPUT_BLOBS[3:]), fp16=fp16)
+        pose = write_pose_heads(deploy, staging, list(OUTPUT_BLOBS[3:]))
     return {
         "pose_heads": pose_heads,
         "route": route,
@@ -209,12 +209,13 @@ def convert(
 def _run_gates(source: Source, folder: Path, plan: dict[str, Any], *, fp16: bool) -> ParityReport:
     onnx_file = folder / ONNX
     sparse = read_manifest(folder).get("pose_heads") == "sparse"
+    fp16_reference = fp16_weight_reference(source.model, graph_only=sparse) if fp16 else None
     return (verify_sparse if sparse else verify)(
         source.model,
         folder,
         sizes=[tuple(s) for s in plan["sizes"]],
         onnx_file=onnx_file if onnx_file.is_file() else None,
-        ncnn_reference=fp16_weight_reference(source.model) if fp16 else None,
+        ncnn_reference=fp16_reference,
         detector_image=tuple(plan["detector_image"]),
     )
 

@@ -34,7 +34,7 @@ from torch import nn
 from ..training.models import MOS
 from ..training.models.heads import POSE_BINS
 from ..training.models.mos import ANCHORS_PER_LOCATION
-from .fold import FoldedHead, FoldedPose3x3, fp16_rounded
+from .fold import FoldedHead, FoldedPose3x3
 
 POSE_HEADS_FILE = "pose_heads.bin"
 MODES = ("sparse", "dense")
@@ -59,20 +59,16 @@ class SparsePoseModel(nn.Module):
 class _Writer:
     """Collects float32 arrays into one buffer; each returns its offset in floats.
 
-    ``fp16``: weights rounded as pnnx stores the graph's (biases stay fp32), so an
-    fp16 conversion's pose heads match its fp16 reference model.
+    Always fp32, also for ``--fp16`` graphs (a few hundred KB per level): the
+    fp16 gate's reference keeps these layers fp32 (fold.fp16_weight_reference).
     """
 
-    def __init__(self, *, fp16: bool) -> None:
+    def __init__(self) -> None:
         self.chunks: list[np.ndarray] = []
         self.size = 0
-        self.fp16 = fp16
 
-    def add(self, tensor: torch.Tensor, *, weight: bool = False) -> int:
-        tensor = tensor.detach().float()
-        if weight and self.fp16:
-            tensor = fp16_rounded(tensor)
-        array = tensor.numpy().astype("<f4").ravel()
+    def add(self, tensor: torch.Tensor) -> int:
+        array = tensor.detach().float().numpy().astype("<f4").ravel()
         offset = self.size
         self.chunks.append(array)
         self.size += array.size
@@ -88,7 +84,7 @@ class _Writer:
             "out": conv.weight.shape[0],
             "relu": relu,
             "ones_channel": ones_channel,
-            "weight": self.add(conv.weight, weight=True),
+            "weight": self.add(conv.weight),
             "bias": self.add(conv.bias),
         }
 
@@ -114,11 +110,9 @@ def _angle_layers(head: FoldedHead, angle: int, writer: _Writer) -> list[dict[st
     return layers
 
 
-def write_pose_heads(
-    folded: MOS, folder: Path, feature_blobs: list[str], *, fp16: bool
-) -> dict[str, Any]:
+def write_pose_heads(folded: MOS, folder: Path, feature_blobs: list[str]) -> dict[str, Any]:
     """Write ``folder/pose_heads.bin``; returns its manifest description (``sparse_pose``)."""
-    writer = _Writer(fp16=fp16)
+    writer = _Writer()
     levels = []
     for head in folded.heads:
         if not isinstance(head, FoldedHead):
