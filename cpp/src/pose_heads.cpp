@@ -47,6 +47,48 @@ void accumulate_rows(const float* __restrict x, const float* __restrict w, std::
     }
 }
 
+// accumulate_rows for `faces` inputs at once: each weight row is read once for the
+// whole group (the 3x3 layer's weights are ~300 KB, so this is what bounds its cost).
+template <int Faces>
+void accumulate_rows_group(const float* const* x, const float* __restrict w, std::size_t stride, std::size_t rows,
+                           float* const* y, int n) {
+    int o = 0;
+    for (; o + kBlock <= n; o += kBlock) {
+        float acc[Faces][kBlock];
+        for (int f = 0; f < Faces; ++f) {
+            std::copy_n(y[f] + o, kBlock, acc[f]);
+        }
+        for (std::size_t r = 0; r < rows; ++r) {
+            const float* wr = w + r * stride + o;
+            for (int f = 0; f < Faces; ++f) {
+                const float xr = x[f][r];
+#pragma omp simd
+                for (int k = 0; k < kBlock; ++k) {
+                    acc[f][k] += xr * wr[k];
+                }
+            }
+        }
+        for (int f = 0; f < Faces; ++f) {
+            std::copy_n(acc[f], kBlock, y[f] + o);
+        }
+    }
+    for (int f = 0; f < Faces; ++f) {
+        accumulate_rows(x[f], w + o, stride, rows, y[f] + o, n - o);
+    }
+}
+
+constexpr int kGroup = 4;  // faces of one level sharing a pass over the 3x3 weights
+
+void accumulate_rows_faces(const float* const* x, int faces, const float* w, std::size_t stride, std::size_t rows,
+                           float* const* y, int n) {
+    switch (faces) {
+        case 4: accumulate_rows_group<4>(x, w, stride, rows, y, n); break;
+        case 3: accumulate_rows_group<3>(x, w, stride, rows, y, n); break;
+        case 2: accumulate_rows_group<2>(x, w, stride, rows, y, n); break;
+        default: accumulate_rows_group<1>(x, w, stride, rows, y, n); break;
+    }
+}
+
 void relu(float* values, int count) {
 #pragma omp simd
     for (int i = 0; i < count; ++i) {
@@ -118,12 +160,14 @@ SparsePoseHeads::Layer rearrange(const PoseLayerSpec& spec, const std::vector<fl
 
 }  // namespace
 
-// Four patch-sized buffers: the trunk ping-pongs in the first two, each angle in the last two.
+// Per face of a group, four patch-sized buffers: the trunk ping-pongs in the first
+// two, each angle in the last two.
 class SparsePoseHeads::Scratch {
 public:
-    explicit Scratch(int widest) : stride_(static_cast<std::size_t>(kTaps) * (widest + 1)), data_(4 * stride_) {}
-    float* buffer(int index) { return data_.data() + index * stride_; }
-    bool valid[kTaps] = {};
+    explicit Scratch(int widest)
+        : stride_(static_cast<std::size_t>(kTaps) * (widest + 1)), data_(kGroup * 4 * stride_) {}
+    float* buffer(int face, int index) { return data_.data() + (face * 4 + index) * stride_; }
+    bool valid[kGroup][kTaps] = {};
 
 private:
     std::size_t stride_;
@@ -297,52 +341,77 @@ void SparsePoseHeads::check_maps(const std::vector<FeatureMap>& maps, const Prio
     }
 }
 
-void SparsePoseHeads::run(const Level& level, const FeatureMap& map, const AnchorCell& cell, float* out,
-                          Scratch& scratch) const {
-    // Gather the 3x3 neighbourhood; cells outside the map are the dense graph's zero padding.
+void SparsePoseHeads::run(const Level& level, const FeatureMap& map, const AnchorCell* cells, int faces,
+                          float* const* out, Scratch& scratch) const {
     const std::size_t stride = static_cast<std::size_t>(map.channels) + 1;
-    float* patch = scratch.buffer(0);
-    for (int t = 0; t < kTaps; ++t) {
-        const int y = cell.row + t / 3 - 1;
-        const int x = cell.col + t % 3 - 1;
-        float* tap = patch + t * stride;
-        scratch.valid[t] = y >= 0 && y < map.rows && x >= 0 && x < map.cols;
-        if (!scratch.valid[t]) {
-            std::fill_n(tap, stride, 0.f);
-            continue;
+    State trunk[kGroup] = {};
+    for (int f = 0; f < faces; ++f) {
+        // Gather the 3x3 neighbourhood; cells outside the map are the dense graph's zero padding.
+        float* patch = scratch.buffer(f, 0);
+        bool* valid = scratch.valid[f];
+        for (int t = 0; t < kTaps; ++t) {
+            const int y = cells[f].row + t / 3 - 1;
+            const int x = cells[f].col + t % 3 - 1;
+            float* tap = patch + t * stride;
+            valid[t] = y >= 0 && y < map.rows && x >= 0 && x < map.cols;
+            if (!valid[t]) {
+                std::fill_n(tap, stride, 0.f);
+                continue;
+            }
+            const float* source = map.data + static_cast<std::size_t>(y) * map.cols + x;
+            for (int c = 0; c < map.channels; ++c) {
+                tap[c] = source[c * map.channel_stride];
+            }
+            tap[map.channels] = 1.f;
         }
-        const float* source = map.data + static_cast<std::size_t>(y) * map.cols + x;
-        for (int c = 0; c < map.channels; ++c) {
-            tap[c] = source[c * map.channel_stride];
+        State state{patch, map.channels, true};
+        int next = 1;
+        for (const Layer& layer : level.trunk) {
+            state = apply(layer, state, scratch.buffer(f, next), valid, nullptr, 0, nullptr);
+            next = 1 - next;
         }
-        tap[map.channels] = 1.f;
+        trunk[f] = state;
     }
-    State state{patch, map.channels, true};
-    int next = 1;
-    for (const Layer& layer : level.trunk) {
-        state = apply(layer, state, scratch.buffer(next), scratch.valid, nullptr, 0, nullptr);
-        next = 1 - next;
-    }
-    const State trunk = state;
     for (int angle = 0; angle < 3; ++angle) {
-        state = trunk;
-        next = 2;
         const std::vector<Layer>& layers = level.angles[angle];
-        for (std::size_t i = 0; i < layers.size(); ++i) {
-            const bool last = i + 1 == layers.size();
-            const float* final_weight = layers[i].weight.data() + static_cast<std::size_t>(cell.size) * bins_;
-            state = apply(layers[i], state, scratch.buffer(next), scratch.valid, last ? final_weight : nullptr, bins_,
-                          last ? out + angle * bins_ : nullptr);
-            next = 5 - next;
+        State states[kGroup] = {};
+        std::copy_n(trunk, faces, states);
+        std::size_t first = 0;
+        if (layers[0].kind == PoseLayerSpec::Kind::conv3x3) {  // the heavy layer: once for the group
+            const Layer& conv = layers[0];
+            const float* inputs[kGroup];
+            float* targets[kGroup];
+            for (int f = 0; f < faces; ++f) {
+                inputs[f] = states[f].data;
+                targets[f] = scratch.buffer(f, 2);
+                std::copy_n(conv.bias.data(), conv.out, targets[f]);
+            }
+            const std::size_t rows = kTaps * (static_cast<std::size_t>(states[0].width) + 1);
+            accumulate_rows_faces(inputs, faces, conv.weight.data(), conv.out, rows, targets, conv.out);
+            for (int f = 0; f < faces; ++f) {
+                if (conv.relu) {
+                    relu(targets[f], conv.out);
+                }
+                states[f] = {targets[f], conv.out, false};
+            }
+            first = 1;
+        }
+        for (int f = 0; f < faces; ++f) {
+            int next = first == 1 ? 3 : 2;
+            for (std::size_t i = first; i < layers.size(); ++i) {
+                const bool last = i + 1 == layers.size();
+                const float* final_weight = layers[i].weight.data() + static_cast<std::size_t>(cells[f].size) * bins_;
+                states[f] = apply(layers[i], states[f], scratch.buffer(f, next), scratch.valid[f],
+                                  last ? final_weight : nullptr, bins_, last ? out[f] + angle * bins_ : nullptr);
+                next = 5 - next;
+            }
         }
     }
 }
 
 void SparsePoseHeads::logits(const std::vector<FeatureMap>& maps, const std::vector<AnchorCell>& cells,
                              float* out) const {
-    Scratch scratch(widest_);
-    for (std::size_t k = 0; k < cells.size(); ++k) {
-        const AnchorCell& cell = cells[k];
+    for (const AnchorCell& cell : cells) {
         if (cell.level < 0 || static_cast<std::size_t>(cell.level) >= maps.size() || cell.row < 0 ||
             cell.row >= maps[cell.level].rows || cell.col < 0 || cell.col >= maps[cell.level].cols || cell.size < 0 ||
             cell.size >= anchors_per_cell_) {
@@ -350,13 +419,33 @@ void SparsePoseHeads::logits(const std::vector<FeatureMap>& maps, const std::vec
                                         std::to_string(cell.row) + ", col " + std::to_string(cell.col) +
                                         ") is outside the feature maps");
         }
-        float* target = out + k * 3 * bins_;
-        run(levels_[cell.level], maps[cell.level], cell, target, scratch);
-        if (!all_finite(target, 3 * bins_)) {
-            throw std::invalid_argument("pose logits of a face at level " + std::to_string(cell.level) + ", row " +
-                                        std::to_string(cell.row) + ", col " + std::to_string(cell.col) +
-                                        " are not finite: the network output is invalid");
+    }
+    // Faces of one level go in groups of kGroup; results land at each face's own index.
+    std::vector<std::size_t> order(cells.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        order[k] = k;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return cells[a].level < cells[b].level; });
+    Scratch scratch(widest_);
+    for (std::size_t begin = 0; begin < order.size();) {
+        const int level = cells[order[begin]].level;
+        AnchorCell group[kGroup];
+        float* targets[kGroup];
+        int faces = 0;
+        for (; faces < kGroup && begin + faces < order.size() && cells[order[begin + faces]].level == level; ++faces) {
+            group[faces] = cells[order[begin + faces]];
+            targets[faces] = out + order[begin + faces] * 3 * bins_;
         }
+        run(levels_[level], maps[level], group, faces, targets, scratch);
+        for (int f = 0; f < faces; ++f) {
+            if (!all_finite(targets[f], 3 * bins_)) {
+                throw std::invalid_argument("pose logits of a face at level " + std::to_string(level) + ", row " +
+                                            std::to_string(group[f].row) + ", col " + std::to_string(group[f].col) +
+                                            " are not finite: the network output is invalid");
+            }
+        }
+        begin += faces;
     }
 }
 

@@ -63,7 +63,9 @@ private:
     };
     class Scratch;
 
-    void run(const Level& level, const FeatureMap& map, const AnchorCell& cell, float* out, Scratch& scratch) const;
+    // Logits of `faces` (at most a small group) anchors of one level into out[f].
+    void run(const Level& level, const FeatureMap& map, const AnchorCell* cells, int faces, float* const* out,
+             Scratch& scratch) const;
 
     std::vector<Level> levels_;
     int channels_ = 0;
