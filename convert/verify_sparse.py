@@ -21,6 +21,7 @@ from torch import nn
 import mosface
 from mosface import _core
 
+from .export import OUTPUT_NAMES
 from .runners import ncnn_net, ncnn_outputs, network_input, onnx_outputs, torch_outputs
 from .sparse_pose import FEATURE_NAMES
 from .verify import (
@@ -105,6 +106,11 @@ def verify_sparse(
         if onnx_file is not None:
             runs["onnxruntime"] = (onnx_outputs(onnx_file, x), wanted["torch"])
         entry: dict[str, Any] = {}
+        if ncnn_reference is not None:  # what fp16 rounding of the graph does, recorded as verify does
+            entry["fp16_rounding_effect"] = {
+                name: _figure(float(np.abs(a - b).max()))
+                for name, a, b in zip(OUTPUT_NAMES, wanted["torch"][0], wanted["ncnn"][0])
+            }
         for runtime, (graph_outputs, (dense, features)) in runs.items():
             where = f"{runtime} (sparse pose) at {key}"
             maps = graph_outputs[3:]
