@@ -101,6 +101,8 @@ def _convert(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         overwrite=args.overwrite,
         log=lambda message: print(message, file=sys.stderr),
     )
+    for note in manifest["parity"]["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     layers = manifest["conversion"]["ncnn_layers"]
     print(
         f"wrote {args.out} ({layers} ncnn layers, all gates passed) in {time.perf_counter() - start:.1f} s"

@@ -17,6 +17,12 @@ PARAM_MAGIC = "7767517"
 # pnnx names the graph's input and outputs in order (shared/notes/toolchain.md).
 INPUT_BLOB = "in0"
 OUTPUT_BLOBS = tuple(f"out{i}" for i in range(6))
+# ncnn's per-layer feature mask: param key 31, bit 6 turns Winograd off for that
+# layer (get_masked_option in ncnn's src/net.cpp; shared/notes/toolchain.md).
+FEATURE_MASK_KEY = 31
+NO_WINOGRAD = 1 << 6
+DEFORMABLE = "DeformableConv2D"
+OFFSET_INPUT = 1  # DeformableConv2D's bottoms: data, offset, mask
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,58 @@ def inspect_param(param: str | Path) -> ParamSummary:
     return ParamSummary(layers, blobs, dict(sorted(types.items())))
 
 
+def _bottom_blobs(line: str) -> list[str]:
+    parts = line.split()
+    return parts[4 : 4 + int(parts[2])]
+
+
 def _top_blobs(line: str) -> list[str]:
     parts = line.split()
     bottoms, tops = int(parts[2]), int(parts[3])
     return parts[4 + bottoms : 4 + bottoms + tops]
+
+
+def _with_feature_mask(line: str, bits: int) -> str:
+    parts = line.split()
+    prefix = f"{FEATURE_MASK_KEY}="
+    for i, token in enumerate(parts):
+        if token.startswith(prefix):
+            parts[i] = prefix + str(int(token[len(prefix) :]) | bits)
+            return " ".join(parts)
+    return " ".join([*parts, prefix + str(bits)])
+
+
+def disable_winograd_on_offset_convs(param: str | Path) -> list[str]:
+    """Set the no-Winograd bit on every Convolution whose output becomes DCN sampling positions.
+
+    ncnn's Winograd path rounds differently from a direct convolution (about
+    1e-5 relative); an offset moves where a deformable conv samples, so that
+    error reaches the output amplified by the image gradient (one MOS layer:
+    DCN output 1.1e-4 off with Winograd, 7.6e-6 without; torch float32 vs
+    float64 4e-6). Walks back from each DeformableConv2D's offset input through
+    whatever layers lie between (Split, Slice, Concat...) to the first
+    Convolution on each path. Rewrites ``param`` in place; returns the names
+    of the layers it marked.
+    """
+    path = Path(param)
+    lines = path.read_text().splitlines()
+    producer = {blob: i for i, line in enumerate(lines[2:], start=2) for blob in _top_blobs(line)}
+    pending = [
+        _bottom_blobs(line)[OFFSET_INPUT] for line in lines[2:] if line.split()[0] == DEFORMABLE
+    ]
+    marked: set[int] = set()
+    seen: set[str] = set()
+    while pending:
+        blob = pending.pop()
+        if blob in seen or blob not in producer:
+            continue
+        seen.add(blob)
+        i = producer[blob]
+        if lines[i].split()[0] == "Convolution":
+            marked.add(i)
+        else:
+            pending += _bottom_blobs(lines[i])
+    for i in marked:
+        lines[i] = _with_feature_mask(lines[i], NO_WINOGRAD)
+    path.write_text("\n".join(lines) + "\n")
+    return sorted(lines[i].split()[1] for i in marked)

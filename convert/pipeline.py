@@ -22,7 +22,7 @@ from .errors import ConversionError, ParityError
 from .export import OPSET, OUTPUT_NAMES, export_onnx, simplify, trace_torchscript
 from .fold import fold_linear_heads, fp16_weight_reference
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
-from .ncnn_files import OUTPUT_BLOBS, inspect_param, to_ncnn
+from .ncnn_files import OUTPUT_BLOBS, disable_winograd_on_offset_convs, inspect_param, to_ncnn
 from .shuffle import use_fusable_shuffle
 from .source import Source, load_source
 from .sparse_pose import FEATURE_NAMES, MODES, SparsePoseModel, write_pose_heads
@@ -106,6 +106,7 @@ def _build(
     param, weights = to_ncnn(model_file, work, shapes=shapes, fp16=fp16)
     shutil.move(param, staging / PARAM)
     shutil.move(weights, staging / BIN)
+    no_winograd = disable_winograd_on_offset_convs(staging / PARAM)
     summary = inspect_param(staging / PARAM)
     pose = None
     if sparse is not None:
@@ -119,6 +120,9 @@ def _build(
         "ncnn_layers": summary.layers,
         "ncnn_blobs": summary.blobs,
         "ncnn_layer_types": summary.layer_types,
+        # Feature mask 31=64 (no Winograd): Winograd's rounding on a DCN offset
+        # conv moves the sampling positions (see disable_winograd_on_offset_convs).
+        "winograd_off_layers": no_winograd,
     }, pose
 
 

@@ -6,6 +6,7 @@ so raw logits are compared before any post-processing.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import ncnn
@@ -32,9 +33,16 @@ def network_input(image_bgr: np.ndarray, *, height: int, width: int) -> np.ndarr
 
 
 def torch_outputs(model: nn.Module, x: np.ndarray) -> list[np.ndarray]:
+    """Outputs in the model's own precision (float64 for a ``float64_copy``)."""
+    dtype = next(model.parameters()).dtype
     with torch.no_grad():
-        outputs = model.eval()(torch.from_numpy(x)[None])
+        outputs = model.eval()(torch.from_numpy(x)[None].to(dtype))
     return [o[0].numpy() for o in outputs]
+
+
+def float64_copy(model: nn.Module) -> nn.Module:
+    """The same model computing in float64: the exact answer every float32 engine is held to."""
+    return copy.deepcopy(model).double().eval()
 
 
 def onnx_outputs(onnx_file: str | Path, x: np.ndarray) -> list[np.ndarray]:

@@ -11,14 +11,16 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ..files import sha256_of
+from ..files import sha256_of, write_atomically
 from .checkpoint import load_model, model_payload, save_checkpoint
 from .config import load_config
 from .models import build_model
 from .official import load_official
+
+HELD_OUT_IMAGES = 24
+HELD_OUT_SEED = 1000  # generated images are index-seeded: training's seed + 1000 never repeats them
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -27,10 +29,40 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = list(args.set) + ([f"train.out_dir={args.out_dir}"] if args.out_dir else [])
     config = load_config(args.config, overrides)
     last = train(
-        config, resume=args.resume, device=args.device, backbone_weights=args.backbone_weights
+        config,
+        resume=args.resume,
+        device=args.device,
+        backbone_weights=args.backbone_weights,
+        from_scratch=args.from_scratch,
     )
     print(f"last checkpoint: {last}")
+    if config["data"]["kind"] == "synthetic":
+        report_synthetic_ap(last, config)
     return 0
+
+
+def report_synthetic_ap(checkpoint: Path, config: dict) -> None:
+    """AP on generated images the run never saw, printed and written beside the checkpoint,
+    with one of them as ``held_out_example.png`` to try ``mosface detect`` on."""
+    from PIL import Image
+
+    from .data.synthetic import SyntheticFaces
+    from .evaluate.quick import dataset_ap
+
+    data = config["data"]
+    held_out = SyntheticFaces(
+        HELD_OUT_IMAGES, size=data["synthetic_size"], seed=config["train"]["seed"] + HELD_OUT_SEED
+    )
+    ap = dataset_ap(load_model(checkpoint), held_out, data["image_size"])
+    result = {"held_out_images": HELD_OUT_IMAGES, "ap": round(ap, 4)}
+    write_atomically(
+        checkpoint.parent / "held_out_ap.json", lambda tmp: tmp.write_text(json.dumps(result))
+    )
+    example = Image.fromarray(held_out.load(0)[0][:, :, ::-1])  # BGR -> RGB
+    write_atomically(
+        checkpoint.parent / "held_out_example.png", lambda tmp: example.save(tmp, "PNG")
+    )
+    print(f"AP on {HELD_OUT_IMAGES} held-out generated images: {ap:.3f}")
 
 
 def cmd_import_official(args: argparse.Namespace) -> int:
@@ -63,33 +95,31 @@ def cmd_eval_widerface(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_aflw2000(args: argparse.Namespace) -> int:
-    """Hopenet protocol on whole images: the top-scoring detection's angles vs ground truth."""
-    from .data.aflw2000 import list_aflw2000
-    from .data.images import read_bgr
-    from .detect import detect_square
-    from .evaluate.metrics import pose_mae
+    """The release's protocol: stretched input, conf 0.4, NMS 0.4, largest detection."""
+    from .evaluate.aflw2000 import evaluate_aflw2000
 
-    model = load_model(args.checkpoint).to(args.device).eval()
-    preds, truths, missed = [], [], 0
-    for path, angles in list_aflw2000(args.root):
-        rows = detect_square(
-            model, read_bgr(path), args.size, device=args.device, conf_threshold=0.02
-        )
-        if len(rows) == 0:
-            missed += 1
-            continue
-        preds.append(rows[0, 15:18])
-        truths.append(angles)
-    result = pose_mae(np.asarray(preds), np.asarray(truths))
-    print(
-        json.dumps(
-            {
-                **{k: round(v, 3) for k, v in result.items()},
-                "faces": len(preds),
-                "no_detection": missed,
-            }
-        )
+    model = load_model(args.checkpoint).to(args.device)
+    result = evaluate_aflw2000(model, args.root, size=args.size, device=args.device)
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
+    return 0
+
+
+def cmd_eval_validation(args: argparse.Namespace) -> int:
+    """The release's validation metric on a label.txt set."""
+    from .data.widerface import WiderFaceDataset
+    from .evaluate.validation import validate
+
+    model = load_model(args.checkpoint).to(args.device)
+    dataset = WiderFaceDataset(args.label_file, args.image_root)
+    result = validate(
+        model,
+        dataset,
+        args.size,
+        conf_threshold=args.conf,
+        nms_threshold=args.nms,
+        device=args.device,
     )
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
     return 0
 
 
@@ -114,7 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     p.add_argument(
-        "--backbone-weights", type=Path, help="ImageNet weights in torchvision's key layout"
+        "--backbone-weights",
+        type=Path,
+        help="ImageNet trunk weights in torchvision's key layout (overrides model.backbone_weights)",
+    )
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="train without the config's pretrained trunk (the paper trains from ImageNet weights)",
     )
     p.set_defaults(func=cmd_train)
 
@@ -145,12 +182,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_eval_widerface)
-    p = ev.add_parser("aflw2000", help="pose MAE per angle (Hopenet filtering)")
+    p = ev.add_parser(
+        "aflw2000",
+        help="release protocol: image stretched to --size, conf 0.4, NMS 0.4, largest box; "
+        "pose MAE per angle, images without a detection counted as skipped",
+    )
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--root", type=Path, required=True, help="folder of imageXXXXX.jpg + .mat")
-    p.add_argument("--size", type=int, default=640)
+    p.add_argument("--size", type=int, default=300, help="stretched input side (release: 300)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_eval_aflw2000)
+    p = ev.add_parser(
+        "validation",
+        help="the release's validation metric: per-image recall/precision, top-detection pose",
+    )
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--label-file", type=Path, required=True, help="label.txt of the validation set")
+    p.add_argument("--image-root", type=Path, help="default: <label-file folder>/images")
+    p.add_argument("--size", type=int, default=640, help="square input side (release: 640)")
+    p.add_argument("--conf", type=float, default=0.5, help="score threshold (release: caller's)")
+    p.add_argument("--nms", type=float, default=0.4, help="NMS IoU (release: caller's)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_eval_validation)
     return parser
 
 

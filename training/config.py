@@ -1,8 +1,8 @@
-"""Training configs: YAML files with identical keys, plus ``key.sub=value`` overrides.
+"""Training configs: ``configs/base.yaml`` <- a config file <- ``key.sub=value`` overrides.
 
-Every config under ``training/configs/`` fills all of ``DEFAULTS``' sections;
-a missing or unknown key is an error so typos do not silently train the
-wrong model.
+Every config inherits all keys from ``base.yaml`` (MOS-S as released) and
+states only what it changes; an unknown key is an error so typos do not
+silently train the wrong model.
 """
 
 from __future__ import annotations
@@ -13,36 +13,8 @@ from typing import Any
 
 import yaml
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "model": {"arch": "mos-s", "dcn": False, "head": "stitch"},
-    "loss": {"weighting": "uncertainty"},
-    "sampling": {
-        "feedback": True,
-        "feedback_threshold": 0.35,
-        "hard_mining": True,
-        "mine_max_images": 2000,
-    },
-    "data": {
-        "kind": "widerface",  # or "synthetic" (generated faces, smoke runs and tests)
-        "label_file": "data/widerface/train/label.txt",
-        "image_root": None,  # default: <label_file folder>/images
-        "synthetic_images": 0,
-        "synthetic_size": 128,
-        "image_size": 640,
-        "workers": 4,
-    },
-    "optim": {
-        "lr": 1.0e-3,
-        "momentum": 0.9,
-        "weight_decay": 5.0e-4,
-        "batch_size": 64,  # global, split across DDP ranks
-        "epochs": 200,
-        "milestones": [150, 180],
-        "gamma": 0.1,
-        "warmup_epochs": 5,
-    },
-    "train": {"seed": 0, "out_dir": "runs/mos-s", "save_every": 10},
-}
+BASE_CONFIG = Path(__file__).parent / "configs" / "base.yaml"
+DEFAULTS: dict[str, dict[str, Any]] = yaml.safe_load(BASE_CONFIG.read_text())
 
 
 def merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> dict[str, Any]:
@@ -69,7 +41,7 @@ def parse_override(text: str) -> dict[str, Any]:
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str, Any]:
-    """DEFAULTS <- YAML file <- overrides."""
+    """base.yaml <- YAML file <- overrides."""
     config = DEFAULTS
     if path is not None:
         loaded = yaml.safe_load(Path(path).read_text()) or {}

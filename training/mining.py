@@ -1,4 +1,11 @@
-"""Per-epoch hard-sample mining (paper 3.3): images with false positives or negatives."""
+"""Per-epoch hard-sample mining (paper 3.3, Fig. 2b).
+
+The current model is run over the training set; an image enters the
+sampling set S once per false detection (false positives plus missed faces,
+IoU 0.5, conf 0.5), up to ``max_copies`` times: the paper adds images
+"according to the number of false detection boxes"; the cap is ours, so a
+crowd photo with dozens of misses does not flood an epoch.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +19,17 @@ MATCH_IOU = 0.5
 MIN_FACE_AT_INPUT = 10  # px at the network input: smaller misses are not "hard", just invisible
 
 
-def has_errors(dets: np.ndarray, faces: np.ndarray, scale: float) -> bool:
-    """True when a detection matches no face, or a visible face no detection (IoU 0.5)."""
+def count_false_detections(dets: np.ndarray, faces: np.ndarray, scale: float) -> int:
+    """Detections matching no face plus visible faces matched by no detection (IoU 0.5)."""
     visible = (faces[:, 2:4] - faces[:, 0:2]).max(axis=1) * scale >= MIN_FACE_AT_INPUT
     if len(dets) == 0 or len(faces) == 0:
-        return bool(len(dets) or visible.any())
+        return int(len(dets) + visible.sum())
     overlaps = iou(
         torch.from_numpy(dets[:, :4]).double(), torch.from_numpy(faces[:, :4]).double()
     ).numpy()
-    false_positive = (overlaps.max(axis=1) < MATCH_IOU).any()
-    false_negative = (overlaps.max(axis=0)[visible] < MATCH_IOU).any()
-    return bool(false_positive or false_negative)
+    false_positives = (overlaps.max(axis=1) < MATCH_IOU).sum()
+    missed = (overlaps.max(axis=0)[visible] < MATCH_IOU).sum()
+    return int(false_positives + missed)
 
 
 @torch.no_grad()
@@ -32,14 +39,16 @@ def mine_hard_samples(
     size: int,
     indices: list[int],
     *,
+    max_copies: int,
     device: torch.device | str = "cpu",
-) -> list[int]:
-    """Indices (from ``indices``) of images where the model errs at conf 0.5."""
+) -> dict[int, int]:
+    """{index: copies in S} for the images of ``indices`` where the model errs."""
     model.eval()
-    hard = []
+    hard = {}
     for i in indices:
         image, faces = dataset.load(i)
         dets = detect_square(model, image, size, device=device)
-        if has_errors(dets, faces, size / max(image.shape[:2])):
-            hard.append(i)
+        errors = count_false_detections(dets, faces, size / max(image.shape[:2]))
+        if errors:
+            hard[i] = min(errors, max_copies)
     return hard

@@ -19,6 +19,11 @@ BOX, LANDMARKS, POSE = slice(0, 4), slice(4, 14), slice(14, 17)
 MATCH_THRESHOLD = 0.35  # RetinaFace: IoU >= 0.35 positive, below negative
 MIN_BEST_OVERLAP = 0.2  # RetinaFace: a face whose best anchor is below this is not forced
 SMALL_FACE = 25  # paper 3.3: the small-face box loss counts faces <= 25x25 px
+# The release's pose mask: matched face height >= 0.055 of the input height
+# after augmentation (35.2 px at 640, the paper's 35 px rule). The release
+# hard-codes 16,800 anchors, so its mask only works at 640x640; normalised
+# heights make ours work at any size.
+MIN_POSE_HEIGHT = 0.055
 
 
 @dataclass
@@ -42,8 +47,11 @@ def match(boxes: torch.Tensor, priors: torch.Tensor) -> tuple[torch.Tensor, torc
 
     boxes: (G, 4) normalised xyxy; priors (N, 4) cx, cy, w, h.
     Returns (face index per prior (N,) long, positive mask (N,) bool).
-    Positive when IoU >= 0.35; every face also takes its best prior unless
-    that overlap is below 0.2 (RetinaFace).
+    Positive when IoU >= 0.35. As released (RetinaFace): a face is valid
+    when its best prior's IoU >= 0.2, and valid faces' best priors become
+    positive; then every face, invalid ones too, in index order, claims its
+    best prior's face index (an invalid face's prior stays positive only if
+    it already was, now regressing to that face).
     """
     n = priors.shape[0]
     if boxes.shape[0] == 0:
@@ -51,9 +59,12 @@ def match(boxes: torch.Tensor, priors: torch.Tensor) -> tuple[torch.Tensor, torc
     overlaps = iou(boxes, point_form(priors))  # (G, N)
     best_prior_overlap, best_prior_idx = overlaps.max(dim=1)
     best_face_overlap, best_face_idx = overlaps.max(dim=0)
-    for g in torch.nonzero(best_prior_overlap >= MIN_BEST_OVERLAP).flatten().tolist():
-        best_face_idx[best_prior_idx[g]] = g
-        best_face_overlap[best_prior_idx[g]] = 2.0  # above any IoU: always positive
+    valid = best_prior_overlap >= MIN_BEST_OVERLAP
+    if not valid.any():
+        return best_face_idx, torch.zeros(n, dtype=torch.bool)
+    best_face_overlap[best_prior_idx[valid]] = 2.0  # above any IoU: always positive
+    for g, prior in enumerate(best_prior_idx.tolist()):
+        best_face_idx[prior] = g
     return best_face_idx, best_face_overlap >= MATCH_THRESHOLD
 
 
@@ -71,7 +82,8 @@ def build_targets(
         mboxes = mf[:, BOX] / scale.repeat(2)
         pts = mf[:, LANDMARKS] / scale.repeat(5)
         lmk_valid = positive & ~torch.isnan(pts).any(dim=1)
-        pose_valid = positive & ~torch.isnan(mf[:, POSE]).any(dim=1)
+        tall_enough = (mf[:, 3] - mf[:, 1]) / height >= MIN_POSE_HEIGHT
+        pose_valid = positive & tall_enough & ~torch.isnan(mf[:, POSE]).any(dim=1)
         size = (mf[:, 2:4] - mf[:, 0:2]).max(dim=1).values
         per_image.append(
             Targets(

@@ -86,3 +86,84 @@ def test_release_pass_scales() -> None:
     want = [5 / 3 * s / 800 for s in (500, 800, 1100, 1400, 1700)]
     assert pass_scales(480, 640) == pytest.approx(want)
     assert pass_scales(100, 1200)[1] == pytest.approx(1.0)  # capped by the 1200 px long side
+
+
+def test_release_result_rows_and_unflip() -> None:
+    from mosface.training.evaluate.predict import release_xywh, unflip_boxes
+
+    dets = np.array([[10.7, 20.2, 50.9, 61.5, 0.9], [0.4, 3.99, 7.2, 9.0, 0.5]])
+    # x = int(x1), w = int(x2) - int(x1): 10, 20, 50 - 10, 61 - 20.
+    np.testing.assert_allclose(release_xywh(dets), [[10, 20, 40, 41, 0.9], [0, 3, 7, 6, 0.5]])
+    # A box at x 10..30 in a mirrored 100 px image is at x 100 - 30 - 1 .. 100 - 10 - 1.
+    np.testing.assert_allclose(unflip_boxes(np.array([[10.0, 5, 30, 25]]), 100), [[69, 5, 89, 25]])
+
+
+def test_aflw2000_release_protocol() -> None:
+    import torch
+
+    from mosface.training.evaluate.aflw2000 import detect_stretched, pose_summary
+
+    def row(x1, y1, x2, y2, yaw, pitch, roll):
+        out = np.zeros(18, np.float32)
+        out[:4], out[4], out[15:18] = (x1, y1, x2, y2), 0.9, (yaw, pitch, roll)
+        return out
+
+    images = [
+        # Largest area wins, not the first (top-score) row: 30x30 beats 20x20.
+        (
+            np.stack([row(0, 0, 20, 20, 50, 50, 50), row(0, 0, 30, 30, 12, -4, 2)]),
+            (10.0, -1.0, 0.0),
+        ),
+        (np.zeros((0, 18), np.float32), (0.0, 0.0, 0.0)),  # no detection: skipped, not in the MAE
+        (np.stack([row(5, 5, 50, 50, -20, 6, 1)]), (-10.0, 0.0, 4.0)),
+    ]
+    got = pose_summary(images)
+    # yaw |12-10|, |-20+10| -> 6; pitch |-4+1|, 6 -> 4.5; roll 2, 3 -> 2.5; mean 13/3.
+    assert got == pytest.approx(
+        {"yaw": 6.0, "pitch": 4.5, "roll": 2.5, "mean": 13 / 3, "faces": 2, "skipped": 1}
+    )
+
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append(tuple(x.shape))
+            n = 2 * sum(((300 + s - 1) // s) ** 2 for s in (8, 16, 32))
+            cls = torch.tensor([4.0, -4.0]).repeat(1, n, 1)  # face probability 3e-4 < 0.4
+            cls[0, 7] = torch.tensor([-4.0, 4.0])  # one anchor above 0.4
+            return (torch.zeros(1, n, 4), cls, torch.zeros(1, n, 10),
+                    *[torch.zeros(1, n, 66)] * 3)  # fmt: skip
+
+    rows = detect_stretched(Recorder(), np.zeros((120, 450, 3), np.uint8), 300)
+    assert seen == [(1, 3, 300, 300)]  # stretched, aspect not kept
+    assert len(rows) == 1
+
+
+def test_release_validation_metric_by_hand() -> None:
+    from mosface.training.evaluate.validation import release_validation
+
+    def det(x1, y1, x2, y2, angles=(0, 0, 0)):
+        out = np.zeros(18, np.float32)
+        out[:4], out[15:18] = (x1, y1, x2, y2), angles
+        return out
+
+    def gt(x1, y1, x2, y2, angles=(0, 0, 0)):
+        out = np.full(17, np.nan, np.float32)
+        out[:4], out[14:17] = (x1, y1, x2, y2), angles
+        return out
+
+    images = [
+        # Image 1: 2 faces, 1 detection on face 0 (IoU 1): recall 1/2, precision 1;
+        # one detection -> pose counted: |10 - 4|, |0 + 2|, |5 - 5|.
+        (np.stack([det(0, 0, 10, 10, (10, 0, 5))]), np.stack([gt(0, 0, 10, 10, (4, -2, 5)), gt(50, 50, 60, 60)])),
+        # Image 2: 2 detections (one IoU 100/110 = 0.91, one off), 2 faces: recall 1/2, precision
+        # 1/2; both counts != 1 -> no pose.
+        (np.stack([det(0, 0, 10, 11), det(30, 30, 40, 40)]), np.stack([gt(0, 0, 10, 10), gt(70, 70, 80, 80)])),
+        (np.zeros((0, 18), np.float32), np.stack([gt(0, 0, 10, 10)])),  # no detection: 0 / 1
+        (np.stack([det(0, 0, 10, 10)]), np.zeros((0, 17), np.float32)),  # no face: 1 / 0
+    ]  # fmt: skip
+    got = release_validation(images)
+    assert got["recall"] == pytest.approx((0.5 + 0.5 + 0 + 1) / 4)
+    assert got["precision"] == pytest.approx((1 + 0.5 + 1 + 0) / 4)
+    assert got["pose_images"] == 1
+    assert (got["yaw"], got["pitch"], got["roll"]) == pytest.approx((6, 2, 0))

@@ -129,3 +129,27 @@ def test_weightings() -> None:
         unc.log_sigma.copy_(torch.log(torch.tensor([2.0, 1.0, 0.5, 1.0])))
     want = 1 / 4 + 2 / 2 + 3 / (2 * 0.25) + 4 / 2 + math.log(2 * 1 * 0.5 * 1)
     assert unc(terms).item() == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize(("size", "tall", "short"), [(320, 18, 17), (640, 36, 35)])
+def test_pose_gated_by_matched_height_after_augmentation(size: int, tall: int, short: int) -> None:
+    # The release's mask: height / input >= 0.055: 17.6 px at 320, 35.2 px at 640.
+    # Square faces centred on an anchor of their scale, so each is positive.
+    anchors = priors(size, size)
+    for height, want in ((tall, True), (short, False)):
+        centre = 4.0 + 8 * 10  # a stride-8 cell centre
+        half = height / 2
+        row = [
+            centre - half,
+            centre - half,
+            centre + half,
+            centre + half,
+            *([centre] * 10),
+            5.0,
+            6.0,
+            7.0,
+        ]
+        t = build_targets([torch.tensor([row])], anchors, size, size)
+        assert t.labels.any()
+        assert bool(t.pose_valid.any()) is want, (size, height)
+        assert bool(t.landmarks_valid.any())

@@ -1,11 +1,15 @@
 """Online feedback sampling (paper 3.3, Fig. 2b).
 
-- ``stitch_batch``: each image of a batch becomes a 2x2 mosaic of itself and
-  the next three batch images, each downscaled by 2, so faces get smaller.
 - ``FeedbackRule``: after each iteration, if the small-face (<= 25 px) share
-  of the box loss is below 0.35, the next batch is stitched.
-- ``HardSampleSampler``: an epoch = every image once + the hard-sample set S
-  (images with false positives or negatives in the last mining pass),
+  of the box loss is below T = 0.35, the next batch is stitched.
+- ``FeedbackBatchSampler``: batches of ``(index, stitch)`` keys for
+  ``TrainingSet``; ``stitch`` is the rule's decision when the batch is
+  drawn. With ``workers = 0`` that is exactly the next batch; with workers the
+  loader draws ``2 x workers`` batches ahead, so the decision lands that
+  many batches later (the release's code for this loop is not public).
+- ``HardSampleSampler``: an epoch = every image once + the hard-sample set S,
+  where an image enters S once per false detection of the last mining pass
+  (Fig. 2b: "added according to the number of false detection boxes"),
   shuffled, sharded across DDP ranks.
 """
 
@@ -15,7 +19,6 @@ import math
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 
 FEEDBACK_THRESHOLD = 0.35  # paper's T
 
@@ -33,36 +36,26 @@ class FeedbackRule:
         return self.stitch_next
 
 
-def stitch_batch(
-    images: torch.Tensor, faces: list[torch.Tensor], grid: int = 2
-) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(B, 3, S, S) + faces in pixels -> mosaics of grid x grid images, same shapes.
+class FeedbackBatchSampler(torch.utils.data.Sampler[list[tuple[int, bool]]]):
+    """Full batches of ``sampler``'s indices, each key tagged with the rule's stitch decision."""
 
-    Tile (r, c) of output image i holds batch image (i + r*grid + c) mod B.
-    """
-    b, _, size, _ = images.shape
-    tile = size // grid
-    small = F.interpolate(images, size=(tile, tile), mode="bilinear", align_corners=False)
-    out = torch.zeros_like(images)  # zero = mean colour after mean subtraction
-    out_faces = []
-    scale = tile / size
-    for i in range(b):
-        parts = []
-        for k in range(grid * grid):
-            r, c = divmod(k, grid)
-            j = (i + k) % b
-            out[i, :, r * tile : (r + 1) * tile, c * tile : (c + 1) * tile] = small[j]
-            f = faces[j].clone()
-            f[:, 0:14] = f[:, 0:14] * scale + torch.tensor(
-                [c * tile, r * tile], dtype=f.dtype
-            ).repeat(7)
-            parts.append(f)
-        out_faces.append(torch.cat(parts))
-    return out, out_faces
+    def __init__(self, sampler: torch.utils.data.Sampler[int], batch_size: int, rule: FeedbackRule):
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.rule = rule
+
+    def __iter__(self) -> Iterator[list[tuple[int, bool]]]:
+        indices = list(self.sampler)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            stitch = self.rule.stitch_next
+            yield [(i, stitch) for i in indices[start : start + self.batch_size]]
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.batch_size  # drop the last partial batch
 
 
 class HardSampleSampler(torch.utils.data.Sampler[int]):
-    """All indices once plus the hard-sample set S, shuffled; DDP-sharded."""
+    """All indices once plus each hard image once per false detection, shuffled; DDP-sharded."""
 
     def __init__(self, size: int, *, seed: int = 0, num_replicas: int = 1, rank: int = 0) -> None:
         self.size = size
@@ -75,8 +68,9 @@ class HardSampleSampler(torch.utils.data.Sampler[int]):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def set_hard(self, indices: list[int]) -> None:
-        self.hard = sorted(set(indices))
+    def set_hard(self, counts: dict[int, int]) -> None:
+        """``counts``: image index -> number of copies in S (its false detections, capped)."""
+        self.hard = [i for i in sorted(counts) for _ in range(counts[i])]
 
     def _all(self) -> list[int]:
         gen = torch.Generator().manual_seed(self.seed + self.epoch)

@@ -5,7 +5,9 @@ Format (RetinaFace's, plus pose)::
     # <image path relative to the images folder>
     x y w h  l1x l1y 0.0  l2x l2y 0.0  l3x l3y 0.0  l4x l4y 0.0  l5x l5y 0.0  conf pitch yaw roll
 
-Landmarks are -1 when absent; pose counts only for faces >= 35x35 px (spec).
+Landmarks are -1 when absent: as released, a face has none when its first
+x is negative. Pose is kept for every face here; the release gates it by the
+face's size after augmentation, when matching (``targets.build_targets``).
 Faces become (G, 17) float32 rows as in ``targets.FACE_COLUMNS`` with NaN for
 what is missing.
 """
@@ -23,7 +25,6 @@ from .images import read_bgr
 
 FIELDS_WITHOUT_POSE = 20  # box 4 + 5 x (x, y, flag) + conf
 FIELDS_WITH_POSE = 23
-MIN_POSE_FACE = 35  # px: smaller faces carry no pose label
 
 
 class LabelFormatError(ValueError):
@@ -42,9 +43,9 @@ def parse_face(values: list[float]) -> np.ndarray:
     row = np.full(FACE_COLUMNS, np.nan, np.float32)
     row[:4] = (x, y, x + w, y + h)
     points = [values[4 + 3 * k : 6 + 3 * k] for k in range(5)]
-    if all(p[0] >= 0 and p[1] >= 0 for p in points):
+    if values[4] >= 0:  # the release's landmark flag: -1 iff the first x is negative
         row[4:14] = np.asarray(points, np.float32).reshape(-1)
-    if len(values) == FIELDS_WITH_POSE and min(w, h) >= MIN_POSE_FACE:
+    if len(values) == FIELDS_WITH_POSE:
         pitch, yaw, roll = values[20:23]
         row[14:17] = (yaw, pitch, roll)
     return row

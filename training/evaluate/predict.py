@@ -41,12 +41,33 @@ def detect_single_pass(
     outputs = tuple(o[0] for o in model(x))
     anchors = outputs[0].shape[0]
     # Every box above 0.02, no suppression (IoU is never > 1): voting merges them later.
-    rows = postprocess_outputs(outputs, sh, sw, conf_threshold=CONF_THRESHOLD, nms_threshold=1.0,
-                               top_k=anchors, keep_top_k=anchors)[:, :5].astype(np.float64)
-    if flip:
-        rows[:, [0, 2]] = sw - rows[:, [2, 0]]
+    rows = postprocess_outputs(
+        outputs,
+        sh,
+        sw,
+        conf_threshold=CONF_THRESHOLD,
+        nms_threshold=1.0,
+        top_k=anchors,
+        keep_top_k=anchors,
+    )[:, :5].astype(np.float64)
     rows[:, :4] /= (sw / w, sh / h, sw / w, sh / h)
+    if flip:
+        rows[:, :4] = unflip_boxes(rows[:, :4], w)
     return rows
+
+
+def unflip_boxes(boxes: np.ndarray, width: int) -> np.ndarray:
+    """Boxes found in the mirrored image -> original pixels, as released: x' = W - x - 1."""
+    out = boxes.copy()
+    out[:, 0], out[:, 2] = width - boxes[:, 2] - 1, width - boxes[:, 0] - 1
+    return out
+
+
+def release_xywh(dets: np.ndarray) -> np.ndarray:
+    """(K, 5) x1, y1, x2, y2, score -> the release's result rows: int(x1), int(y1),
+    w = int(x2) - int(x1), h = int(y2) - int(y1), score (``int`` truncates toward 0)."""
+    corners = np.trunc(dets[:, :4])
+    return np.concatenate((corners[:, :2], corners[:, 2:4] - corners[:, :2], dets[:, 4:5]), axis=1)
 
 
 def detect_multiscale(
@@ -77,7 +98,7 @@ def predict_widerface(
 ) -> None:
     """Write ``<out_dir>/<event>/<name>.txt`` for each (event, name, path).
 
-    Boxes are written as x, y, w, h with w = x2 - x1 + 1 (+1 convention).
+    Boxes are written as the release writes them (``release_xywh``).
     """
     model.eval()
     items = list(images)
@@ -85,8 +106,7 @@ def predict_widerface(
         dets = detect_multiscale(
             model, read_bgr(path), drop_singletons=drop_singletons, device=device
         )
-        xywh = np.concatenate((dets[:, :2], dets[:, 2:4] - dets[:, :2] + 1, dets[:, 4:5]), axis=1)
-        write_prediction_file(Path(out_dir) / event / f"{name}.txt", name, xywh)
+        write_prediction_file(Path(out_dir) / event / f"{name}.txt", name, release_xywh(dets))
 
 
 def list_widerface_images(image_root: str | Path) -> list[tuple[str, str, Path]]:
