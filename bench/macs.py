@@ -10,13 +10,14 @@ Prints a summary table (and, with --per-layer, each layer of one model),
 writes ``bench/results/macs.json`` with per-layer counts and a PNG bar chart.
 Counting rules: ``mosface.training.complexity``. Sizes are WIDTHxHEIGHT.
 
-The RK3399 column is an ESTIMATE, not a measurement: MACs scaled by ncnn's
-own RK3399 figure for shufflenet_v2 (146 M multiply-adds at 224x224, 25.55 ms
-on the two Cortex-A72 cores, ncnn's benchmark table), i.e. it assumes MOS runs
-at shufflenet_v2's MACs per millisecond. Depthwise-heavy and memory-bound
-layers make real numbers differ; measure with bench/arm/run_on_board.sh.
+The RK3399 column is a rough ESTIMATE, not a measurement: MACs scaled by
+ncnn's own RK3399 figure for shufflenet_v2 (146 M multiply-adds at 224x224,
+25.55 ms on the two Cortex-A72 cores, ncnn's benchmark table), i.e. it
+assumes MOS runs at shufflenet_v2's MACs per millisecond. The README's RK3399
+table comes from counted aarch64 instructions instead (bench/arm/instructions.py,
+which shows this figure beside its own); measure with bench/arm/run_on_board.sh.
 
-    python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results] [--readme]
+    python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -104,24 +105,12 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def estimate_table(results: dict) -> str:
-    """Markdown: estimated RK3399 latency (2 x A72) per model and size, labelled as an estimate."""
-    lines = [
-        "| model | " + " | ".join(f"{s} estimate (ms)" for s in SIZES) + " |",
-        "|---|" + "---|" * len(SIZES),
-    ]
-    for name, r in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"~{r['sizes'][s]['rk3399_estimate_ms']:.0f}" for s in SIZES) + " |")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument(
         "--per-layer", metavar="ARCH[+dcn]@WxH", help="also print one model's per-layer table"
     )
-    parser.add_argument("--readme", action="store_true", help="write the RK3399 estimate table into README.md")
     args = parser.parse_args()
 
     results = {}
@@ -174,10 +163,6 @@ def main() -> None:
     payload = json.dumps({"meta": meta, "models": results}, indent=1)
     write_atomically(args.out / "macs.json", lambda tmp: tmp.write_text(payload))
     plot(results, args.out / "macs.png")
-    if args.readme:
-        from readme_table import README, update_readme
-
-        update_readme(README, "rk3399-estimate", estimate_table(results))
     print(f"\nwrote {args.out / 'macs.json'} and {args.out / 'macs.png'}")
 
 

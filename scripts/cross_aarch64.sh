@@ -4,7 +4,8 @@
 #   2. ncnn for ARMv8.0 from the pinned sdist (cmake/ncnn/build_ncnn.py, cached in ~/.cache/mosface)
 #   3. C++ unit tests + mosface-bench (static) in build/aarch64; ctest under qemu -cpu cortex-a72
 #   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image
-#   5. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
+#   5. aarch64 instruction count of one mos-tiny 320x240 detect (bench/arm/instructions.py: qemu-user + plugin)
+#   6. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
 # Idempotent: every phase reuses what an earlier run left (apt packages, ncnn, debs, wheels,
 # build folders), so a warm run only recompiles what changed. Needs root for apt-get.
 # Usage: scripts/cross_aarch64.sh [--no-wheel] [--jobs N]
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --no-wheel) WITH_WHEEL=0 ;;
         --jobs) JOBS=$2; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cross_aarch64: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -130,6 +131,15 @@ bench_compare() {
     "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
 }
 
+count_instructions() {
+    # The RK3399 estimate from counted instructions, smallest case, so the tool keeps working
+    # (the sweep: docs/arm.md). First run: apt-get qemu-user, the plugin, two calibration nets.
+    "$PYTHON" bench/arm/instructions.py --arch mos-tiny --size 320x240 \
+        --out "$LOGS/arm-instructions-mos-tiny-320x240.json" > "$LOGS/arm-instructions.log" 2>&1 \
+        || { tail -30 "$LOGS/arm-instructions.log"; return 1; }
+    tail -2 "$LOGS/arm-instructions.log"
+}
+
 arm64_sysroot() {
     local stamp=$SYSROOT/.mosface-packages wanted
     wanted="${ARM64_DEBS[*]} | ${ARM64_WHEELS[*]}"
@@ -212,6 +222,7 @@ phase "cross build (tests + bench)" cross_build
 phase "ctest under qemu" ctest_under_qemu
 phase "x86_64 mosface-bench build" host_bench_build
 phase "mosface-bench qemu vs x86_64" bench_compare
+phase "instruction count (qemu plugin)" count_instructions
 if [ "$WITH_WHEEL" = 1 ]; then
     phase "arm64 python sysroot" arm64_sysroot
     phase "aarch64 wheel" build_wheel

@@ -19,6 +19,7 @@
 #include "mat.h"
 #include "net.h"
 
+#include "allocator.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/pose.hpp"
 #include "mosface/pose_heads.hpp"
@@ -50,24 +51,32 @@ std::vector<unsigned char> read_file(const std::string& path, const char* what) 
     return std::vector<unsigned char>(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
 }
 
-// Serves the weights from memory and refuses to read past the end, so a
-// truncated .bin is an error and not a read of whatever follows it.
-class BoundedReader : public ncnn::DataReader {
+// Streams the weights from the file straight into ncnn's Mats (no copy of
+// the whole file in memory) and counts what ncnn read, so a .bin with bytes
+// left over is caught; a truncated one makes ncnn's read come up short.
+class CountingFileReader : public ncnn::DataReader {
 public:
-    explicit BoundedReader(const std::vector<unsigned char>& data) : data_(data) {}
+    CountingFileReader(const std::string& path, const char* what) : file_(std::fopen(path.c_str(), "rb"), &std::fclose) {
+        struct stat info {};
+        if (!file_ || fstat(fileno(file_.get()), &info) != 0 || !S_ISREG(info.st_mode)) {
+            throw MissingFileError(std::string(what) + " not found: " + path);
+        }
+        size_ = static_cast<std::size_t>(info.st_size);
+    }
 
     size_t read(void* buf, size_t size) const override {
-        const std::size_t n = std::min(size, data_.size() - offset_);
-        std::copy_n(data_.data() + offset_, n, static_cast<unsigned char*>(buf));
-        offset_ += n;
+        const std::size_t n = std::fread(buf, 1, std::min(size, size_ - consumed_), file_.get());
+        consumed_ += n;
         return n;
     }
 
-    std::size_t consumed() const { return offset_; }
+    std::size_t size() const { return size_; }
+    std::size_t consumed() const { return consumed_; }
 
 private:
-    const std::vector<unsigned char>& data_;
-    mutable std::size_t offset_ = 0;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
+    std::size_t size_ = 0;
+    mutable std::size_t consumed_ = 0;
 };
 
 // ncnn's text parser trusts the header counts; reject absurd ones before it allocates.
@@ -112,7 +121,11 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 class Detector::Impl {
 public:
     Impl(const std::string& model, const std::string& bin_path, const DetectorOptions& options)
-        : options_(options) {
+        : options_(options),
+          // Feature maps live across layers: reuse only near their size. Workspaces
+          // live within one layer: any larger cached one serves.
+          blob_allocator_(options.memory_pool, 1),
+          workspace_allocator_(options.memory_pool, 0) {
         std::string folder;
         std::string param_path;
         if (is_directory(model)) {
@@ -160,13 +173,16 @@ public:
             return net_.create_extractor();
         }();
         extractor.set_light_mode(options_.light_mode);
+        extractor.set_blob_allocator(&blob_allocator_);
+        extractor.set_workspace_allocator(&workspace_allocator_);
 
         const auto start = std::chrono::steady_clock::now();
         int resized_h = 0;
         int resized_w = 0;
         fit_size(image.height, image.width, &resized_h, &resized_w);
         ncnn::Mat input = ncnn::Mat::from_pixels_resize(image.data, ncnn::Mat::PIXEL_BGR, image.width, image.height,
-                                                        static_cast<int>(image.row_stride), resized_w, resized_h);
+                                                        static_cast<int>(image.row_stride), resized_w, resized_h,
+                                                        &blob_allocator_);
         input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
         int net_h = resized_h;
         int net_w = resized_w;
@@ -185,6 +201,7 @@ public:
         if (extractor.input(manifest_.input_blob.c_str(), input) != 0) {
             throw std::runtime_error("ncnn refused the input blob '" + manifest_.input_blob + "'");
         }
+        input.release();  // the extractor holds it now; light mode frees it once the first layer ran
         const PriorGrid priors(net_h, net_w, manifest_.anchors);
         ncnn::Mat outputs[6];  // sparse pose heads: loc, cls, landmarks only (the rest stay empty)
         for (int i = 0; i < role_count(); ++i) {
@@ -232,6 +249,8 @@ public:
     }
 
     const Manifest& manifest() const { return manifest_; }
+
+    MemoryCounts memory_counts() const { return {blob_allocator_.counts(), workspace_allocator_.counts()}; }
 
     DetectorOptions options() const {
         DetectorOptions copy;
@@ -291,7 +310,7 @@ private:
         options_.num_threads = resolved_threads(options_.num_threads);
         net_.opt.use_vulkan_compute = false;
         net_.opt.lightmode = options_.light_mode;
-        net_.opt.use_local_pool_allocator = options_.memory_pool;
+        net_.opt.use_local_pool_allocator = false;  // each extractor gets the bounded allocators
         net_.opt.num_threads = options_.num_threads;
         net_.opt.use_fp16_packed = options_.fp16;
         net_.opt.use_fp16_storage = options_.fp16;
@@ -300,7 +319,7 @@ private:
 
     void load(const std::string& param_path, const std::string& weights_path) {
         const std::vector<unsigned char> param_text = read_file(param_path, "model .param");
-        const std::vector<unsigned char> weights = read_file(weights_path, "model weights (.bin)");
+        CountingFileReader weights(weights_path, "model weights (.bin)");
         check_param_header(param_text, param_path);
         const std::string text(param_text.begin(), param_text.end());
         if (net_.load_param_mem(text.c_str()) != 0) {
@@ -308,13 +327,12 @@ private:
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "
                              "which); regenerate it with `mosface convert`");
         }
-        BoundedReader reader(weights);
-        if (net_.load_model(reader) != 0) {
+        if (net_.load_model(weights) != 0) {
             throw ModelError(weights_path + " is truncated or does not belong to " + param_path + " (" +
                              std::to_string(weights.size()) + " bytes)");
         }
-        if (reader.consumed() != weights.size()) {
-            throw ModelError(weights_path + " has " + std::to_string(weights.size() - reader.consumed()) +
+        if (weights.consumed() != weights.size()) {
+            throw ModelError(weights_path + " has " + std::to_string(weights.size() - weights.consumed()) +
                              " bytes more than " + param_path + " needs: the two files do not belong together");
         }
         if (!contains_name(net_.input_names(), manifest_.input_blob)) {
@@ -375,8 +393,11 @@ private:
 
     Manifest manifest_;
     std::unique_ptr<const SparsePoseHeads> sparse_pose_;  // with sparse pose heads only
-    ncnn::Net net_;
     DetectorOptions options_;
+    // Declared before net_: ncnn's Mats must be gone before their allocator is.
+    mutable BoundedPoolAllocator blob_allocator_;  // thread-safe; detect() is const
+    mutable BoundedPoolAllocator workspace_allocator_;
+    ncnn::Net net_;
     int input_h_ = 0;
     int input_w_ = 0;
     mutable std::mutex mutex_;  // guards options_ and net_.opt against concurrent setters
@@ -392,6 +413,8 @@ std::vector<Detection> Detector::detect(const ImageView& image, StageTimes* time
 }
 
 const Manifest& Detector::manifest() const { return impl_->manifest(); }
+
+MemoryCounts Detector::memory_counts() const { return impl_->memory_counts(); }
 
 DetectorOptions Detector::options() const { return impl_->options(); }
 

@@ -42,6 +42,9 @@ model: median and p90 over the timed iterations, then one JSON line.
   --image FILE            binary PPM (P6, RGB) or PGM (P5, gray) image, 8 bits
   --size WxH              synthetic image of this size (default: the model's
                           input size); ignored with --image
+  --input-size WxH        network input box the image is fitted into (default:
+                          the manifest's); --size 320x240 --input-size 320x240
+                          runs the network at 320x240
   --iterations N          timed detect() calls (default 50)
   --warmup N              untimed calls first (default 5)
   --threads N             ncnn threads; 0 = ncnn's default, the number of big
@@ -50,8 +53,10 @@ model: median and p90 over the timed iterations, then one JSON line.
                           ncnn's set_cpu_powersave, which pins the threads
   --fp16                  fp16 storage and arithmetic where the CPU has them
                           (the RK3399 has fp16 storage only)
-  --no-memory-pool        no buffer pool between runs: about half the peak
-                          memory, ~25% slower
+  --memory-pool           keep freed buffers between runs, bounded by the
+                          largest live set (default: malloc alone)
+  --vary-size             each call detects on a random sub-rectangle (16x16
+                          up to the full image): memory under changing sizes
   --conf-threshold F      face probability threshold (default 0.5)
   --nms-threshold F       NMS IoU threshold (default 0.4)
   --json FILE             also write the JSON summary to FILE
@@ -75,12 +80,15 @@ struct Arguments {
     std::string image_path;
     int synthetic_width = 0;  // 0: the model's input size
     int synthetic_height = 0;
+    int input_width = 0;  // 0: the manifest's input size
+    int input_height = 0;
     int iterations = 50;
     int warmup = 5;
     int threads = 0;
     mosface::PowerSave powersave = mosface::PowerSave::all;
     bool fp16 = false;
-    bool memory_pool = true;
+    bool memory_pool = false;
+    bool vary_size = false;
     float conf_threshold = 0.5f;
     float nms_threshold = 0.4f;
     std::string json_path;
@@ -109,13 +117,13 @@ float parse_float(const std::string& option, const std::string& text) {
 }
 
 // Sizes are written WIDTHxHEIGHT on the command line, as cameras and OpenCV write them.
-void parse_size(const std::string& text, int* width, int* height) {
+void parse_size(const std::string& option, const std::string& text, int* width, int* height) {
     const std::size_t x = text.find('x');
     if (x == std::string::npos) {
-        throw UsageError("--size expects WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
+        throw UsageError(option + " expects WIDTHxHEIGHT (for example 640x480), got '" + text + "'");
     }
-    *width = parse_int("--size width", text.substr(0, x), 1);
-    *height = parse_int("--size height", text.substr(x + 1), 1);
+    *width = parse_int(option + " width", text.substr(0, x), 1);
+    *height = parse_int(option + " height", text.substr(x + 1), 1);
 }
 
 mosface::PowerSave parse_powersave(const std::string& text) {
@@ -151,7 +159,9 @@ Arguments parse_arguments(int argc, char** argv) {
         } else if (option == "--image") {
             args.image_path = value();
         } else if (option == "--size") {
-            parse_size(value(), &args.synthetic_width, &args.synthetic_height);
+            parse_size(option, value(), &args.synthetic_width, &args.synthetic_height);
+        } else if (option == "--input-size") {
+            parse_size(option, value(), &args.input_width, &args.input_height);
         } else if (option == "--iterations") {
             args.iterations = parse_int(option, value(), 1);
         } else if (option == "--warmup") {
@@ -162,8 +172,10 @@ Arguments parse_arguments(int argc, char** argv) {
             args.powersave = parse_powersave(value());
         } else if (option == "--fp16") {
             args.fp16 = true;
-        } else if (option == "--no-memory-pool") {
-            args.memory_pool = false;
+        } else if (option == "--memory-pool") {
+            args.memory_pool = true;
+        } else if (option == "--vary-size") {
+            args.vary_size = true;
         } else if (option == "--conf-threshold") {
             args.conf_threshold = parse_float(option, value());
         } else if (option == "--nms-threshold") {
@@ -328,6 +340,26 @@ std::string fixed(double value, int digits) {
     return text;
 }
 
+// A field of /proc/self/status in MiB (VmRSS: resident now, VmHWM: peak resident); -1 where there is none.
+double status_mib(const char* field) {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    const std::string prefix = std::string(field) + ":";
+    while (std::getline(status, line)) {
+        if (line.compare(0, prefix.size(), prefix) == 0) {
+            return std::strtod(line.c_str() + prefix.size(), nullptr) / 1024.0;  // the kernel writes kB
+        }
+    }
+    return -1.0;
+}
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+// A view of a sub-rectangle of `image` (no copy: the stride stays the full row).
+mosface::ImageView crop(const BgrImage& image, int width, int height) {
+    return {image.pixels.data(), height, width, static_cast<std::size_t>(image.width) * 3};
+}
+
 std::string machine_name() {
     utsname info{};
     return uname(&info) == 0 ? std::string(info.machine) : std::string("unknown");
@@ -356,12 +388,16 @@ void write_detections(const std::string& path, const std::vector<mosface::Detect
 int run(const Arguments& args) {
     mosface::DetectorOptions options;
     options.num_threads = args.threads;
+    options.input_height = args.input_height;
+    options.input_width = args.input_width;
     options.powersave = args.powersave;
     options.fp16 = args.fp16;
     options.memory_pool = args.memory_pool;
     options.postprocess.conf_threshold = args.conf_threshold;
     options.postprocess.nms_threshold = args.nms_threshold;
+    const double rss_start = status_mib("VmRSS");
     const mosface::Detector detector(args.model, "", options);
+    const double rss_loaded = status_mib("VmRSS");
 
     const mosface::Manifest& manifest = detector.manifest();
     const BgrImage image = !args.image_path.empty()
@@ -373,14 +409,27 @@ int run(const Arguments& args) {
     detector.network_input_size(image.height, image.width, &net_height, &net_width);
     const int threads = detector.options().num_threads;  // resolved: 0 became ncnn's default
 
+    std::uint32_t state = 2463534242u;  // xorshift: the same sizes on every run
+    auto next_view = [&]() {
+        if (!args.vary_size) {
+            return image.view();
+        }
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        const int width = std::min(image.width, 16 + static_cast<int>(state % static_cast<std::uint32_t>(image.width)));
+        const int height = std::min(image.height, 16 + static_cast<int>((state >> 12) % static_cast<std::uint32_t>(image.height)));
+        return crop(image, width, height);
+    };
     std::vector<mosface::Detection> faces;
     for (int i = 0; i < args.warmup; ++i) {
-        faces = detector.detect(image.view());
+        faces = detector.detect(next_view());
     }
+    const double rss_warm = status_mib("VmRSS");
     std::vector<double> stage_ms[4];  // preprocess, inference, postprocess, total
     for (int i = 0; i < args.iterations; ++i) {
         mosface::StageTimes times;
-        faces = detector.detect(image.view(), &times);
+        faces = detector.detect(next_view(), &times);
         stage_ms[0].push_back(times.preprocess_ms);
         stage_ms[1].push_back(times.inference_ms);
         stage_ms[2].push_back(times.postprocess_ms);
@@ -412,7 +461,25 @@ int run(const Arguments& args) {
         json << ", \"" << stage_names[s] << "_median_ms\": " << fixed(med, 4) << ", \"" << stage_names[s]
              << "_p90_ms\": " << fixed(p90, 4);
     }
-    json << "}";
+    // Where the memory went: the process before and after loading, after the
+    // warm-up and at its peak, and what the allocators of ncnn's activations
+    // and workspaces held (mosface's counting allocator).
+    const mosface::MemoryCounts counts = detector.memory_counts();
+    const double rss_end = status_mib("VmRSS");
+    const double peak_rss = status_mib("VmHWM");
+    std::printf("memory (MiB): start %.1f, after load %.1f, after warm-up %.1f, end %.1f, peak %.1f; "
+                "activations peak %.1f (held %.1f), workspace peak %.1f (held %.1f)%s\n",
+                rss_start, rss_loaded, rss_warm, rss_end, peak_rss, mib(counts.blobs.peak_in_use),
+                mib(counts.blobs.peak_held), mib(counts.workspace.peak_in_use), mib(counts.workspace.peak_held),
+                args.vary_size ? ", random sizes" : "");
+    json << ", \"vary_size\": " << (args.vary_size ? "true" : "false") << ", \"memory_pool\": "
+         << (args.memory_pool ? "true" : "false") << ", \"rss_start_mib\": " << fixed(rss_start, 1)
+         << ", \"rss_after_load_mib\": " << fixed(rss_loaded, 1) << ", \"rss_after_warmup_mib\": " << fixed(rss_warm, 1)
+         << ", \"rss_end_mib\": " << fixed(rss_end, 1) << ", \"peak_rss_mib\": " << fixed(peak_rss, 1)
+         << ", \"activations_peak_mib\": " << fixed(mib(counts.blobs.peak_in_use), 2)
+         << ", \"activations_held_peak_mib\": " << fixed(mib(counts.blobs.peak_held), 2)
+         << ", \"workspace_peak_mib\": " << fixed(mib(counts.workspace.peak_in_use), 2)
+         << ", \"workspace_held_peak_mib\": " << fixed(mib(counts.workspace.peak_held), 2) << "}";
     std::printf("faces: %zu\n%s\n", faces.size(), json.str().c_str());
 
     if (!args.json_path.empty()) {

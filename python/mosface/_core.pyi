@@ -66,14 +66,14 @@ class Detector:
         powersave: PowerSave | int | None = None,
         fp16: bool = False,
         light_mode: bool = True,
-        memory_pool: bool = True,
+        memory_pool: bool = False,
         input_height: int | None = None,
         input_width: int | None = None,
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
-        num_threads None: ncnn's default (physical big cores). memory_pool False: no
-        buffer pool between calls (about half the peak memory, ~15-25% slower). powersave:
+        num_threads None: ncnn's default (physical big cores). memory_pool True: keep
+        freed buffers for later calls, bounded by the largest live set (more memory than malloc alone). powersave:
         ncnn's core selection, process-wide (None leaves it as it is; the property reports
         the mode in force). input_height/width: the box images are fitted
         into (default: the manifest's size; a fixed-size model accepts only that).
@@ -85,6 +85,10 @@ class Detector:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the network input used for an image of this size."""
+    def memory_counts(self) -> dict[str, dict[str, int]]:
+        """Bytes held by the allocator of ncnn's feature maps ('blobs') and layer scratch ('workspace'):
+        in_use, peak_requested (the live set), peak_in_use, cached, peak_held, fresh_allocations,
+        fresh_bytes, reused."""
     conf_threshold: float
     nms_threshold: float
     top_k: int

@@ -134,6 +134,36 @@ def test_mosface_bench_reports_stages_and_json(host_bench: Path, fixture_folder:
     assert (summary["width"], summary["height"], summary["iterations"], summary["warmup"]) == (96, 80, 3, 1)
     for stage in ("preprocess", "inference", "postprocess", "total"):
         assert 0 <= summary[f"{stage}_median_ms"] <= summary[f"{stage}_p90_ms"]
+    # The memory account: resident memory only grows to its peak; the activations'
+    # live set holds at least the float32 input blob (3 x 96 x 80 x 4 bytes).
+    assert 0 < summary["rss_start_mib"] <= summary["rss_after_load_mib"] <= summary["peak_rss_mib"]
+    assert summary["activations_peak_mib"] * 2**20 >= 3 * 96 * 80 * 4
+    assert summary["memory_pool"] is False
+    assert summary["vary_size"] is False
+
+
+def test_mosface_bench_input_box_and_pool(host_bench: Path, fixture_folder: Path) -> None:
+    # (--vary-size is not run here: the tiny fixture's pooling matches the anchor grid
+    # only at multiples of 32, and random sizes would hit the anchor-count check.)
+    result = run([host_bench, fixture_folder / "tiny", "--size", "128x128", "--input-size", "96x96",
+                  "--memory-pool", "--iterations", "5", "--warmup", "1"])
+    check(result)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["net_width"], summary["net_height"]) == (96, 96)  # the image, fitted into the box
+    assert summary["memory_pool"] is True
+
+
+def test_mosface_bench_input_size_sets_the_network_input(host_bench: Path, fixture_folder: Path,
+                                                         tmp_path: Path) -> None:
+    # The tiny fixture is dynamic with a 64x64 box: a 96x80 image is fitted to 64x53 by default.
+    sizes = {}
+    for extra in ([], ["--input-size", "96x80"]):
+        json_path = tmp_path / "bench.json"
+        check(run([host_bench, fixture_folder / "tiny", "--size", "96x80", "--iterations", "1",
+                   "--warmup", "0", "--json", json_path, *extra]))
+        summary = json.loads(json_path.read_text())
+        sizes[len(extra)] = (summary["net_width"], summary["net_height"])
+    assert sizes == {0: (64, 53), 2: (96, 80)}
 
 
 @pytest.mark.parametrize(
@@ -141,6 +171,7 @@ def test_mosface_bench_reports_stages_and_json(host_bench: Path, fixture_folder:
     [
         ([], 2, "MODEL is missing"),
         (["{model}", "--size", "640"], 2, "WIDTHxHEIGHT"),
+        (["{model}", "--input-size", "0x480"], 2, "--input-size width expects an integer >= 1"),
         (["{model}", "--threads", "-1"], 2, "--threads expects an integer >= 0"),
         (["{model}", "--powersave", "medium"], 2, "all, little or big"),
         (["{model}", "--frobnicate"], 2, "unknown option --frobnicate"),

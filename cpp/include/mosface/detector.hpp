@@ -28,9 +28,12 @@ struct DetectorOptions {
     PowerSave powersave = PowerSave::keep;  // applied to the whole process when not `keep`
     bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
     bool light_mode = true;   // free intermediate blobs early (less memory)
-    // Keep freed buffers in ncnn's pool between calls: ~15-25% faster, about
-    // twice the peak memory (MOS-S 640x480, C++ process: 127 MiB vs 63 MiB).
-    bool memory_pool = true;
+    // Keep freed activation and workspace buffers for reuse by later calls,
+    // never more than the largest live set seen (see AllocatorCounts). Off by
+    // default: malloc alone reused its freed memory as fast on MOS and held
+    // less (MOS-S 640x480, Python process, one detect: 92 MiB peak against
+    // 137 MiB with ncnn's keep-everything pool; docs/memory.md).
+    bool memory_pool = false;
     int input_height = 0;     // 0: the manifest's size
     int input_width = 0;
 };
@@ -41,6 +44,24 @@ struct ImageView {
     int height;
     int width;
     std::size_t row_stride;
+};
+
+// What mosface's allocator for ncnn's activations (blobs) or layer
+// workspaces holds, in bytes; buffers are counted at their real size.
+struct AllocatorCounts {
+    std::size_t in_use = 0;       // handed to ncnn now
+    std::size_t peak_requested = 0;  // most bytes ncnn asked for at once: the live set, the bound
+    std::size_t peak_in_use = 0;  // most handed out at once (a reused buffer may be larger than asked)
+    std::size_t cached = 0;       // freed by ncnn, kept for reuse (memory_pool)
+    std::size_t peak_held = 0;    // most in use + cached at once
+    std::uint64_t fresh_allocations = 0;  // requests the system served
+    std::uint64_t fresh_bytes = 0;
+    std::uint64_t reused = 0;             // requests a cached buffer served
+};
+
+struct MemoryCounts {
+    AllocatorCounts blobs;      // feature maps (inputs and outputs of layers)
+    AllocatorCounts workspace;  // per-layer scratch (padding, im2col, Winograd tiles)
 };
 
 // Wall time of each stage of one detect() call, in milliseconds.
@@ -63,6 +84,7 @@ public:
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
 
     const Manifest& manifest() const;
+    MemoryCounts memory_counts() const;
     // options().powersave reports the process-wide mode in force now.
     DetectorOptions options() const;
     // Network input size used for an image of this size (after the aspect-preserving resize).

@@ -100,13 +100,17 @@ def run(args: argparse.Namespace) -> dict:
 
     memory = []
     if not args.no_memory:
-        # At 640x480 (the main configuration) when it is measured, else the first size.
-        height, width = (480, 640) if (480, 640) in sizes else sizes[0]
-        for arch in tqdm(archs, desc="peak memory", unit="model"):
-            for engine_name in [*args.engines, *(["mosface-no-pool"] if "mosface" in args.engines else [])]:
-                folder = models[arch].checkpoint.parent
-                memory.append({"arch": arch, "engine": engine_name, "height": height, "width": width,
-                               "peak_rss_mb": measure(engine_name, folder, height, width)})
+        # mosface (with and without its pool) at every size, with the account of where the
+        # memory goes; the other engines at 640x480 (the main configuration) when it is
+        # measured, else at the first size.
+        main_size = (480, 640) if (480, 640) in sizes else sizes[0]
+        jobs = [(arch, engine_name, size) for arch in archs for size in sizes
+                for engine_name in [*args.engines, *(["mosface-pool"] if "mosface" in args.engines else [])]
+                if engine_name.startswith("mosface") or size == main_size]
+        for arch, engine_name, (height, width) in tqdm(jobs, desc="peak memory", unit="process"):
+            folder = models[arch].checkpoint.parent
+            memory.append({"arch": arch, "height": height, "width": width,
+                           **measure(engine_name, folder, height, width)})
     files = [{"arch": arch, "file": name, "bytes": (model.ncnn_dir / name).stat().st_size}
              for arch, model in models.items() for name in ("model.param", "model.bin", "pose_heads.bin")]
     return {"machine": machine_info(), "weights": "trained checkpoint" if args.checkpoint else

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..files import write_atomically
 
 STAGES = ("preprocess", "inference", "postprocess")
+MEMORY_PARTS = ("after_imports_mb", "after_load_mb", "activations_mb", "workspace_mb", "pool_held_mb")
 
 
 def cpu_model() -> str:
@@ -21,6 +22,10 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def _mb(row: dict, key: str) -> str:
+    return f"{row[key]:.1f}" if key in row else "-"
 
 
 def _cell(stats: dict, stage: str) -> str:
@@ -46,10 +51,13 @@ def markdown_table(report: dict) -> str:
             + f" | {stats['total']['median_ms']:.2f} | {stats['total']['p90_ms']:.2f} | {row['gives']} |"
         )
     if report["memory"]:
-        lines += ["", "| model | input (WxH) | engine | peak RSS (MiB) of a process: load + one detect |",
-                  "|---|---|---|---|"]
-        lines += [f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} |"
-                  for m in report["memory"]]
+        lines += ["", "Peak RSS of a process that imports, loads and detects once (1 thread), and where it goes "
+                  "(MiB): after the imports, after loading (weights as ncnn keeps them), the largest live set of "
+                  "activations and of layer workspaces (mosface's allocator), what the pool held.", "",
+                  "| model | input (WxH) | engine | peak RSS | after imports | after load | activations | "
+                  "workspace | pool held |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} | "
+                  + " | ".join(_mb(m, key) for key in MEMORY_PARTS) + " |" for m in report["memory"]]
     if report["files"]:
         lines += ["", "| model | file (fp32 weights) | bytes |", "|---|---|---|"]
         lines += [f"| {f['arch']} | {f['file']} | {f['bytes']:,} |" for f in report["files"]]
