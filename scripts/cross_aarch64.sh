@@ -3,7 +3,8 @@
 #   1. toolchain: g++-aarch64-linux-gnu + qemu-user-static (apt-get, once)
 #   2. ncnn for ARMv8.0 from the pinned sdist (cmake/ncnn/build_ncnn.py, cached in ~/.cache/mosface)
 #   3. C++ unit tests + mosface-bench (static) in build/aarch64; ctest under qemu -cpu cortex-a72
-#   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image
+#   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image,
+#      and the C API example (tests/data/c_example) likewise
 #   5. aarch64 instruction count of one mos-tiny 320x240 detect (bench/arm/instructions.py: qemu-user + plugin)
 #   6. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
 # Idempotent: every phase reuses what an earlier run left (apt packages, ncnn, debs, wheels,
@@ -110,7 +111,7 @@ host_bench_build() {
     cmake -S . -B "$HOST_BUILD" "${GENERATOR[@]}" -DMOSFACE_BUILD_BENCH=ON -DMOSFACE_BUILD_PYTHON=OFF \
         -DMOSFACE_INSTALL_SDK=OFF -DCMAKE_BUILD_TYPE=Release > "$LOGS/x86_64-configure.log" \
         || { tail -30 "$LOGS/x86_64-configure.log"; return 1; }
-    cmake --build "$HOST_BUILD" -j "$JOBS" --target mosface-bench > "$LOGS/x86_64-build.log" 2>&1 \
+    cmake --build "$HOST_BUILD" -j "$JOBS" --target mosface-bench mosface-c-example > "$LOGS/x86_64-build.log" 2>&1 \
         || { tail -30 "$LOGS/x86_64-build.log"; return 1; }
 }
 
@@ -129,6 +130,14 @@ bench_compare() {
     "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
     echo "aarch64 (qemu, 1 thread) vs x86_64:"
     "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
+}
+
+c_example_compare() {
+    "$HOST_BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-x86_64.txt"
+    "${QEMU[@]}" "$BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-aarch64.txt"
+    echo "C example, aarch64 (qemu) vs x86_64:"
+    "$PYTHON" scripts/cross_aarch64_check.py compare-text "$FIXTURE/c-example-x86_64.txt" \
+        "$FIXTURE/c-example-aarch64.txt"
 }
 
 count_instructions() {
@@ -222,6 +231,7 @@ phase "cross build (tests + bench)" cross_build
 phase "ctest under qemu" ctest_under_qemu
 phase "x86_64 mosface-bench build" host_bench_build
 phase "mosface-bench qemu vs x86_64" bench_compare
+phase "C example qemu vs x86_64" c_example_compare
 phase "instruction count (qemu plugin)" count_instructions
 if [ "$WITH_WHEEL" = 1 ]; then
     phase "arm64 python sysroot" arm64_sysroot

@@ -4,6 +4,7 @@ aarch64 wheel, and the comparison of two detection files.
   fixture DIR                 tiny model (tests/tiny_model.py) + a 128x96 PPM image
   detect MODEL IMAGE OUT      mosface.Detector(MODEL).detect(IMAGE) -> OUT (run under qemu)
   compare REFERENCE CANDIDATE same faces within the tolerances below, or exit 1
+  compare-text REFERENCE CANDIDATE  two outputs of the C example: same words, numbers within PIXEL_TOL
 
 Detection files hold one face per line, 18 numbers (mosface-bench --detections
 writes them): x1 y1 x2 y2 score, 10 landmark coordinates, yaw pitch roll.
@@ -98,6 +99,26 @@ def compare(reference_path: Path, candidate_path: Path) -> int:
     return 1 if failed else 0
 
 
+def compare_text(reference_path: Path, candidate_path: Path) -> int:
+    """Same lines and words; numbers (printed with 4-5 decimals) within PIXEL_TOL plus the last printed digit."""
+    reference = reference_path.read_text().split()
+    candidate = candidate_path.read_text().split()
+    if len(reference) != len(candidate):
+        print(f"FAIL: {candidate_path} has {len(candidate)} words, {reference_path} has {len(reference)}")
+        return 1
+    gap = 0.0
+    for expected, got in zip(reference, candidate):
+        try:
+            gap = max(gap, abs(float(expected) - float(got)))
+        except ValueError:
+            if expected != got:
+                print(f"FAIL: '{got}' where {reference_path} has '{expected}'")
+                return 1
+    failed = gap > PIXEL_TOL + 1e-4
+    print(f"{'FAIL' if failed else 'ok'}: {len(reference)} words; numbers max|d| {gap:.3g} (tol {PIXEL_TOL + 1e-4:g})")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     detect_parser = commands.add_parser("detect")
     for name in ("model", "image", "out"):
         detect_parser.add_argument(name, type=Path)
-    compare_parser = commands.add_parser("compare")
-    compare_parser.add_argument("reference", type=Path)
-    compare_parser.add_argument("candidate", type=Path)
+    for name in ("compare", "compare-text"):
+        compare_parser = commands.add_parser(name)
+        compare_parser.add_argument("reference", type=Path)
+        compare_parser.add_argument("candidate", type=Path)
     args = parser.parse_args(argv)
     if args.command == "fixture":
         write_fixture(args.folder)
@@ -115,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "detect":
         detect(args.model, args.image, args.out)
         return 0
+    if args.command == "compare-text":
+        return compare_text(args.reference, args.candidate)
     return compare(args.reference, args.candidate)
 
 

@@ -34,10 +34,11 @@ def test_detect_json_matches_the_detector(model: Path, tmp_path: Path, capsys: p
     bgr = write_image(tmp_path / "a.png", seed=1)
     assert main(["detect", str(tmp_path / "a.png"), "--model", str(model), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    expected = mosface.Detector(model).detect(bgr)
+    expected, expected_std = mosface.Detector(model).detect(bgr, return_uncertainty=True)
     assert (report["height"], report["width"]) == (64, 96)
     assert len(report["faces"]) == len(expected) > 0
-    for face, row in zip(report["faces"], expected):
+    for face, row, spread in zip(report["faces"], expected, expected_std):
+        np.testing.assert_allclose(face["pose_std"], spread, atol=0.01)
         np.testing.assert_allclose(face["box"], row[mosface.BOX], atol=0.01)  # JSON rounds to 0.01 px
         np.testing.assert_allclose(np.ravel(face["landmarks"]), row[mosface.LANDMARKS], atol=0.01)
         assert face["score"] == pytest.approx(row[mosface.SCORE], abs=1e-5)

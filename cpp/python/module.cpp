@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "bindings.hpp"
 #include "mosface/detector.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/manifest.hpp"
@@ -62,6 +63,21 @@ py::array_t<float> detections_to_array(const std::vector<mosface::Detection>& de
     return out;
 }
 
+py::array_t<float> pose_std_to_array(const std::vector<mosface::PoseStd>& pose_std) {
+    py::array_t<float> out({static_cast<py::ssize_t>(pose_std.size()), static_cast<py::ssize_t>(3)});
+    if (!pose_std.empty()) {
+        std::memcpy(out.mutable_data(), pose_std.data(), pose_std.size() * sizeof(mosface::PoseStd));
+    }
+    return out;
+}
+
+// (K, 18) faces, or (faces, (K, 3) pose std) when the caller asked for the uncertainty.
+py::object faces_result(const std::vector<mosface::Detection>& detections,
+                        const std::vector<mosface::PoseStd>* pose_std) {
+    if (pose_std == nullptr) return detections_to_array(detections);
+    return py::make_tuple(detections_to_array(detections), pose_std_to_array(*pose_std));
+}
+
 py::array_t<float> priors(int height, int width) {
     if (height < 1 || width < 1) {
         throw py::value_error("height and width must be >= 1, got height=" + std::to_string(height) +
@@ -73,10 +89,10 @@ py::array_t<float> priors(int height, int width) {
     return out;
 }
 
-py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
+py::object postprocess(const py::handle& loc, const py::handle& cls_logits, const py::handle& landm,
                                const py::handle& yaw_logits, const py::handle& pitch_logits,
                                const py::handle& roll_logits, int height, int width, float conf_threshold,
-                               float nms_threshold, int top_k, int keep_top_k) {
+                               float nms_threshold, int top_k, int keep_top_k, bool return_uncertainty) {
     const FloatArray arrays[6] = {
         as_rows(loc, "loc", 4),
         as_rows(cls_logits, "cls_logits", 2),
@@ -100,11 +116,13 @@ py::array_t<float> postprocess(const py::handle& loc, const py::handle& cls_logi
     const mosface::HeadOutputs outputs{arrays[0].data(), arrays[1].data(), arrays[2].data(), arrays[3].data(),
                                        arrays[4].data(), arrays[5].data(), static_cast<std::size_t>(anchors)};
     std::vector<mosface::Detection> detections;
+    std::vector<mosface::PoseStd> pose_std;
+    std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
     {
         py::gil_scoped_release release;
-        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params);
+        detections = mosface::postprocess(outputs, height, width, mosface::AnchorConfig::mos(), params, pose_std_out);
     }
-    return detections_to_array(detections);
+    return faces_result(detections, pose_std_out);
 }
 
 // The sparse pose heads of a converted model run on given feature maps: for the
@@ -222,6 +240,13 @@ std::string path_string(const py::handle& path, const char* name) {
     }
 }
 
+// Detector.detect's camera-frame keywords.
+struct FrameOptions {
+    std::string format;
+    int rotation;
+    py::object roi;
+};
+
 class PyDetector {
 public:
     PyDetector(const py::object& model, const py::object& bin_path, float conf_threshold,
@@ -254,16 +279,18 @@ public:
         detector_ = std::make_unique<mosface::Detector>(model_path, weights_path, options);
     }
 
-    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image) const {
-        const py::array array = image_array(image);
-        const mosface::ImageView view{static_cast<const std::uint8_t*>(array.data()), static_cast<int>(array.shape(0)),
-                                      static_cast<int>(array.shape(1)), static_cast<std::size_t>(array.strides(0))};
+    std::vector<mosface::Detection> run(const py::handle& image, const FrameOptions& frame,
+                                        std::vector<mosface::PoseStd>* pose_std, mosface::StageTimes* times) const {
+        py::array array;
+        const mosface::ImageView view = frame_view(image, frame.format, frame.rotation, frame.roi, &array);
+        py::gil_scoped_release release;
+        return detector_->detect(view, pose_std, times);
+    }
+
+    std::pair<py::array_t<float>, py::dict> detect_timed(const py::handle& image, const std::string& format,
+                                                         int rotation, const py::object& roi) const {
         mosface::StageTimes times;
-        std::vector<mosface::Detection> detections;
-        {
-            py::gil_scoped_release release;
-            detections = detector_->detect(view, &times);
-        }
+        const std::vector<mosface::Detection> detections = run(image, {format, rotation, roi}, nullptr, &times);
         py::dict timings;
         timings["preprocess_ms"] = times.preprocess_ms;
         timings["inference_ms"] = times.inference_ms;
@@ -271,7 +298,12 @@ public:
         return {detections_to_array(detections), timings};
     }
 
-    py::array_t<float> detect(const py::handle& image) const { return detect_timed(image).first; }
+    py::object detect(const py::handle& image, bool return_uncertainty, const std::string& format, int rotation,
+                      const py::object& roi) const {
+        std::vector<mosface::PoseStd> pose_std;
+        std::vector<mosface::PoseStd>* pose_std_out = return_uncertainty ? &pose_std : nullptr;
+        return faces_result(run(image, {format, rotation, roi}, pose_std_out, nullptr), pose_std_out);
+    }
 
     mosface::PostprocessParams params() const { return detector_->options().postprocess; }
 
@@ -289,6 +321,12 @@ private:
 };
 
 }  // namespace
+
+mosface::ImageView bgr_image_view(const py::handle& image, py::array* keep) {
+    *keep = image_array(image);
+    return {static_cast<const std::uint8_t*>(keep->data()), static_cast<int>(keep->shape(0)),
+            static_cast<int>(keep->shape(1)), static_cast<std::size_t>(keep->strides(0))};
+}
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mosface C++ core: MOS priors, post-processing and the ncnn Detector";
@@ -309,6 +347,9 @@ PYBIND11_MODULE(_core, m) {
         }
     });
 
+    bind_tracker(m);
+    bind_best_shot(m);
+
     m.def("priors", &priors, py::arg("height"), py::arg("width"),
           "Anchors of a height x width input: float32 (N, 4) of cx, cy, w, h normalised by width/height,\n"
           "ordered level (stride 8, 16, 32), row, column, anchor size.");
@@ -316,8 +357,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("postprocess", &postprocess, py::arg("loc"), py::arg("cls_logits"), py::arg("landm"),
           py::arg("yaw_logits"), py::arg("pitch_logits"), py::arg("roll_logits"), py::kw_only(), py::arg("height"),
           py::arg("width"), py::arg("conf_threshold") = 0.5f, py::arg("nms_threshold") = 0.4f,
-          py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
-          "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.");
+          py::arg("top_k") = 5000, py::arg("keep_top_k") = 750, py::arg("return_uncertainty") = false,
+          "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.\n"
+          "return_uncertainty=True: (faces, pose_std (K, 3)), the std in degrees of each angle's bins.");
 
     py::class_<PySparsePoseHeads>(m, "SparsePoseHeads",
                                   "The pose heads of a model converted with --pose-heads sparse (its folder).")
@@ -340,9 +382,16 @@ PYBIND11_MODULE(_core, m) {
              py::arg("num_threads") = py::none(), py::arg("powersave") = py::none(), py::arg("fp16") = false,
              py::arg("light_mode") = true, py::arg("memory_pool") = false, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
-        .def("detect", &PyDetector::detect, py::arg("image"),
-             "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.")
-        .def("detect_timed", &PyDetector::detect_timed, py::arg("image"),
+        .def("detect", &PyDetector::detect, py::arg("image"), py::kw_only(), py::arg("return_uncertainty") = false,
+             py::arg("format") = "bgr", py::arg("rotation") = 0, py::arg("roi") = py::none(),
+             "HxWx3 uint8 BGR image -> float32 (K, 18) detections in the image's pixels, best first.\n"
+             "format: bgr, rgb (HxWx3), bgra, rgba (HxWx4), gray (HxW), nv12, nv21 (H*3/2 x W: Y rows, then\n"
+             "chroma rows). rotation: degrees (0, 90, 180, 270) the frame must be turned clockwise to be\n"
+             "upright. roi: (x, y, width, height) in the frame. Faces come back in the frame's pixels.\n"
+             "return_uncertainty=True: (faces, pose_std), pose_std float32 (K, 3): the standard deviation in\n"
+             "degrees of the yaw, pitch and roll bin distributions (same softmax as the angles).")
+        .def("detect_timed", &PyDetector::detect_timed, py::arg("image"), py::kw_only(), py::arg("format") = "bgr",
+             py::arg("rotation") = 0, py::arg("roi") = py::none(),
              "Like detect, plus a dict of stage times in ms (preprocess, inference, postprocess).")
         .def_property(
             "conf_threshold", [](const PyDetector& d) { return d.params().conf_threshold; },

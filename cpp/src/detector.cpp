@@ -24,6 +24,8 @@
 #include "mosface/pose.hpp"
 #include "mosface/pose_heads.hpp"
 
+#include "frame.hpp"
+
 namespace mosface {
 
 namespace {
@@ -156,15 +158,12 @@ public:
         apply_powersave(options_.powersave);
     }
 
-    std::vector<Detection> detect(const ImageView& image, StageTimes* times) const {
+    std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std, StageTimes* times) const {
         if (image.height < 0 || image.width < 0) {
             throw std::invalid_argument("image size must not be negative");
         }
         if (image.height == 0 || image.width == 0) {
             return {};
-        }
-        if (image.data == nullptr || image.row_stride < static_cast<std::size_t>(image.width) * 3) {
-            throw std::invalid_argument("image rows must hold 3 * width bytes (BGR, 8 bits per channel)");
         }
         PostprocessParams params;
         ncnn::Extractor extractor = [&] {
@@ -177,11 +176,13 @@ public:
         extractor.set_workspace_allocator(&workspace_allocator_);
 
         const auto start = std::chrono::steady_clock::now();
+        // Format, region and rotation handled here; `upright` is what the network sees.
+        const UprightFrame upright(image);
         int resized_h = 0;
         int resized_w = 0;
-        fit_size(image.height, image.width, &resized_h, &resized_w);
-        ncnn::Mat input = ncnn::Mat::from_pixels_resize(image.data, ncnn::Mat::PIXEL_BGR, image.width, image.height,
-                                                        static_cast<int>(image.row_stride), resized_w, resized_h,
+        fit_size(upright.height(), upright.width(), &resized_h, &resized_w);
+        ncnn::Mat input = ncnn::Mat::from_pixels_resize(upright.data(), upright.ncnn_type(), upright.width(),
+                                                        upright.height(), upright.row_stride(), resized_w, resized_h,
                                                         &blob_allocator_);
         input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
         int net_h = resized_h;
@@ -223,15 +224,17 @@ public:
         const auto post_start = std::chrono::steady_clock::now();
         const HeadOutputs head{outputs[0], outputs[1], outputs[2], outputs[3], outputs[4], outputs[5], priors.size()};
         // Back to the original image: NMS then runs in its pixels, as in the release.
-        const PixelScale scale{static_cast<float>(net_w) * image.width / resized_w,
-                               static_cast<float>(net_h) * image.height / resized_h};
+        const PixelScale scale{static_cast<float>(net_w) * upright.width() / resized_w,
+                               static_cast<float>(net_h) * upright.height() / resized_h};
         std::vector<std::size_t> kept_anchors;
-        std::vector<Detection> detections = postprocess(head, priors, manifest_.anchors, params, scale, &kept_anchors);
+        std::vector<Detection> detections =
+            postprocess(head, priors, manifest_.anchors, params, scale, pose_std, &kept_anchors);
         if (sparse_pose_) {
             const std::vector<FeatureMap> maps = feature_maps(pose_maps);
             sparse_pose_->check_maps(maps, priors);
-            sparse_pose_->estimate(maps, priors, kept_anchors, detections);
+            sparse_pose_->estimate(maps, priors, kept_anchors, detections, pose_std);
         }
+        upright.to_frame(detections);
         if (times != nullptr) {
             times->preprocess_ms = preprocess_ms;
             times->inference_ms = inference_ms;
@@ -409,7 +412,12 @@ Detector::Detector(const std::string& model, const std::string& bin_path, const 
 Detector::~Detector() = default;
 
 std::vector<Detection> Detector::detect(const ImageView& image, StageTimes* times) const {
-    return impl_->detect(image, times);
+    return impl_->detect(image, nullptr, times);
+}
+
+std::vector<Detection> Detector::detect(const ImageView& image, std::vector<PoseStd>* pose_std,
+                                        StageTimes* times) const {
+    return impl_->detect(image, pose_std, times);
 }
 
 const Manifest& Detector::manifest() const { return impl_->manifest(); }

@@ -4,6 +4,7 @@
 #include "mosface/pose.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -37,20 +38,31 @@ inline float exp_nonpositive(float x) {
 
 }  // namespace
 
-float expected_angle(const float* logits) {
+AngleEstimate estimate_angle(const float* logits) {
     // Subtract the max before exp, as softmax implementations do, to avoid overflow.
-    const float max_logit = *std::max_element(logits, logits + kPoseBins);
+    const float* peak = std::max_element(logits, logits + kPoseBins);
+    const float max_logit = *peak;
+    // Moments about the peak bin: the variance is then a difference of small
+    // numbers, not of two ~1000s (float cancellation would cost ~1e-2 degrees).
+    const float peak_bin = static_cast<float>(peak - logits);
     float weight_sum = 0.f;
-    float weighted_bins = 0.f;
+    float first_moment = 0.f;
+    float second_moment = 0.f;
     // Float sums of 66 positive terms keep the angle within ~1e-4 degrees of a
     // double computation.
-#pragma omp simd reduction(+ : weight_sum, weighted_bins)
+#pragma omp simd reduction(+ : weight_sum, first_moment, second_moment)
     for (int bin = 0; bin < kPoseBins; ++bin) {
         const float weight = exp_nonpositive(logits[bin] - max_logit);
+        const float offset = static_cast<float>(bin) - peak_bin;
         weight_sum += weight;
-        weighted_bins += weight * static_cast<float>(bin);
+        first_moment += weight * offset;
+        second_moment += weight * offset * offset;
     }
-    return kPoseBinWidth * (weighted_bins / weight_sum) + kPoseOffset;
+    const float mean_offset = first_moment / weight_sum;
+    const float variance = std::max(0.f, second_moment / weight_sum - mean_offset * mean_offset);
+    return {kPoseBinWidth * (peak_bin + mean_offset) + kPoseOffset, kPoseBinWidth * std::sqrt(variance)};
 }
+
+float expected_angle(const float* logits) { return estimate_angle(logits).degrees; }
 
 }  // namespace mosface

@@ -450,7 +450,8 @@ void SparsePoseHeads::logits(const std::vector<FeatureMap>& maps, const std::vec
 }
 
 void SparsePoseHeads::estimate(const std::vector<FeatureMap>& maps, const PriorGrid& priors,
-                               const std::vector<std::size_t>& anchors, std::vector<Detection>& detections) const {
+                               const std::vector<std::size_t>& anchors, std::vector<Detection>& detections,
+                               std::vector<PoseStd>* pose_std) const {
     if (anchors.size() != detections.size()) {
         throw std::invalid_argument("one anchor per detection expected");
     }
@@ -463,9 +464,15 @@ void SparsePoseHeads::estimate(const std::vector<FeatureMap>& maps, const PriorG
     logits(maps, cells, values.data());
     for (std::size_t k = 0; k < detections.size(); ++k) {
         const float* face = values.data() + k * 3 * bins_;
-        detections[k].yaw = expected_angle(face);
-        detections[k].pitch = expected_angle(face + bins_);
-        detections[k].roll = expected_angle(face + 2 * bins_);
+        const AngleEstimate yaw = estimate_angle(face);
+        const AngleEstimate pitch = estimate_angle(face + bins_);
+        const AngleEstimate roll = estimate_angle(face + 2 * bins_);
+        detections[k].yaw = yaw.degrees;
+        detections[k].pitch = pitch.degrees;
+        detections[k].roll = roll.degrees;
+        if (pose_std != nullptr) {
+            (*pose_std)[k] = {yaw.std_degrees, pitch.std_degrees, roll.std_degrees};
+        }
     }
 }
 

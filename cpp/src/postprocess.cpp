@@ -101,7 +101,7 @@ void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors, const AnchorConfig& config,
                                    const PostprocessParams& params, PixelScale scale,
-                                   std::vector<std::size_t>* kept_anchors) {
+                                   std::vector<PoseStd>* pose_std, std::vector<std::size_t>* kept_anchors) {
     params.validate();
     if (outputs.loc == nullptr || outputs.cls == nullptr || outputs.landm == nullptr ||
         (outputs.pitch == nullptr) != (outputs.yaw == nullptr) || (outputs.roll == nullptr) != (outputs.yaw == nullptr)) {
@@ -136,6 +136,7 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         nms_sorted(boxes, params.nms_threshold, static_cast<std::size_t>(params.keep_top_k));
 
     std::vector<Detection> detections(kept.size());
+    if (pose_std != nullptr) pose_std->assign(kept.size(), PoseStd{0.f, 0.f, 0.f});
     if (kept_anchors != nullptr) {
         kept_anchors->clear();
     }
@@ -153,22 +154,26 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         if (kept_anchors != nullptr) {
             kept_anchors->push_back(anchor);
         }
-        if (has_pose(outputs)) {
-            det.yaw = expected_angle(outputs.yaw + kPoseBins * anchor);
-            det.pitch = expected_angle(outputs.pitch + kPoseBins * anchor);
-            det.roll = expected_angle(outputs.roll + kPoseBins * anchor);
-        } else {
+        if (!has_pose(outputs)) {
             det.yaw = det.pitch = det.roll = 0.f;
+            continue;
         }
+        const AngleEstimate yaw = estimate_angle(outputs.yaw + kPoseBins * anchor);
+        const AngleEstimate pitch = estimate_angle(outputs.pitch + kPoseBins * anchor);
+        const AngleEstimate roll = estimate_angle(outputs.roll + kPoseBins * anchor);
+        det.yaw = yaw.degrees;
+        det.pitch = pitch.degrees;
+        det.roll = roll.degrees;
+        if (pose_std != nullptr) (*pose_std)[k] = {yaw.std_degrees, pitch.std_degrees, roll.std_degrees};
     }
     return detections;
 }
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width, const AnchorConfig& config,
-                                   const PostprocessParams& params) {
+                                   const PostprocessParams& params, std::vector<PoseStd>* pose_std) {
     const PriorGrid priors(height, width, config);
     return postprocess(outputs, priors, config, params,
-                       PixelScale{static_cast<float>(width), static_cast<float>(height)});
+                       PixelScale{static_cast<float>(width), static_cast<float>(height)}, pose_std);
 }
 
 }  // namespace mosface

@@ -12,7 +12,19 @@ This package never imports torch: training and conversion live in
 ``mosface.training`` and ``mosface.convert`` (``pip install mosface[train]``).
 """
 
-from ._core import Detector, ModelError, __version__, postprocess, priors
+from ._core import (
+    BestShot,
+    BestShots,
+    Detector,
+    ModelError,
+    Track,
+    Tracker,
+    __version__,
+    align,
+    face_quality,
+    postprocess,
+    priors,
+)
 from .columns import (
     BOX,
     LANDMARKS,
@@ -23,6 +35,7 @@ from .columns import (
     SCORE,
     YAW,
 )
+from .stream import track_frame
 
 __all__ = [
     "BOX",
@@ -33,9 +46,16 @@ __all__ = [
     "ROLL",
     "SCORE",
     "YAW",
+    "BestShot",
+    "BestShots",
     "Detector",
     "ModelError",
+    "Track",
+    "Tracker",
     "__version__",
+    "align",
+    "face_quality",
     "postprocess",
     "priors",
+    "track_frame",
 ]

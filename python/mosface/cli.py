@@ -26,11 +26,15 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "import-official": ("mosface.training.cli", "train", "import the authors' MOS-S.pth / MOS-M.pth"),
     "convert": ("mosface.convert.cli", "convert", "checkpoint -> ncnn model folder, parity-checked"),
     "bench": ("mosface.benchmark.cli", "bench", "side-by-side latency, memory and size of MOS engines"),
+    "track": ("mosface.track_cli", "video", "track faces in a video or camera, one best shot per person"),
 }
+# Extras whose install needs the pinned CPU torch first.
+TORCH_EXTRAS = ("train", "convert", "bench")
 
 
-def faces_to_json(faces: np.ndarray) -> list[dict]:
-    return [
+def faces_to_json(faces: np.ndarray, pose_std: np.ndarray | None = None) -> list[dict]:
+    """JSON rows of (K, 18) faces; pose_std (K, 3) adds each angle's uncertainty in degrees."""
+    rows = [
         {
             "box": [round(float(v), 2) for v in face[BOX]],
             "score": round(float(face[SCORE]), 5),
@@ -41,6 +45,10 @@ def faces_to_json(faces: np.ndarray) -> list[dict]:
         }
         for face in faces
     ]
+    if pose_std is not None:
+        for row, spread in zip(rows, pose_std):
+            row["pose_std"] = [round(float(v), 2) for v in spread]
+    return rows
 
 
 def image_format(path: Path) -> str:
@@ -78,9 +86,9 @@ def run_detect(args: argparse.Namespace) -> int:
     report = []
     for image_path in args.images:
         bgr = read_bgr(image_path)
-        faces = detector.detect(bgr)
+        faces, pose_std = detector.detect(bgr, return_uncertainty=True)
         entry = {"image": str(image_path), "height": bgr.shape[0], "width": bgr.shape[1],
-                 "faces": faces_to_json(faces)}
+                 "faces": faces_to_json(faces, pose_std)}
         target = annotated_path(image_path, args.out, several)
         if target is not None:
             drawing = draw_detections(Image.fromarray(bgr[:, :, ::-1]), faces)
@@ -128,8 +136,9 @@ def run_delegated(command: str, argv: list[str]) -> int:
         return int(importlib.import_module(module_name).main([command, *argv]) or 0)
     except ModuleNotFoundError as error:
         if error.name and not error.name.startswith("mosface"):
+            torch_first = "pip install torch==2.13.0 && " if extra in TORCH_EXTRAS else ""
             print(f"mosface {command}: needs the '{extra}' extra ({error.name} is missing): "
-                  f"pip install torch==2.13.0 && pip install 'mosface[{extra}]'", file=sys.stderr)
+                  f"{torch_first}pip install 'mosface[{extra}]'", file=sys.stderr)
             return 2
         raise
 

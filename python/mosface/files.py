@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -15,11 +17,19 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     A crash or an exception leaves either the old file or none, and no
     temporary behind.
     """
+    with atomic_path(path) as temporary:
+        write(temporary)
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` (same suffix) that becomes `path` when the block ends without error."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
     try:
-        write(Path(temporary))
+        yield Path(temporary)
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
         os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)

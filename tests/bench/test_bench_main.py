@@ -35,6 +35,7 @@ def test_bench_converts_times_and_reports(tmp_path: Path, capsys: pytest.Capture
     assert 0 < account["activations_mb"] < account["peak_rss_mb"]
     assert {f["file"] for f in report["files"]} == {"model.param", "model.bin", "pose_heads.bin"}
     assert (out / "bench_stages.png").read_bytes().startswith(b"\x89PNG")
+    assert [(s["arch"], s["faces"]) for s in report["stream"]] == [("mos-tiny", 10)]
     printed = capsys.readouterr().out
     assert "| mos-tiny | 96x64 | 1 | mosface |" in printed
 

@@ -3,8 +3,8 @@
 - The toolchain file builds any CMake project for ARMv8.0 and ctest runs it
   through qemu (needs g++-aarch64-linux-gnu and qemu-user-static; skipped
   without them).
-- mosface-bench and the aarch64 wheel built by scripts/cross_aarch64.sh give
-  the same detections as the x86_64 build (skipped until that script has run:
+- mosface-bench, the C API example and the aarch64 wheel built by
+  scripts/cross_aarch64.sh give the same results as the x86_64 build (skipped until that script has run:
   the ncnn cross build takes minutes, which the main suite does not spend).
 - mosface-bench's command line on this machine (builds build/x86_64-bench from
   the cached host ncnn, about a minute on 2 cores the first time).
@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOLCHAIN = ROOT / "cmake" / "toolchains" / "aarch64-linux-gnu.cmake"
 CROSS_BENCH = ROOT / "build" / "aarch64" / "cpp" / "mosface-bench"
+CROSS_C_EXAMPLE = ROOT / "build" / "aarch64" / "cpp" / "mosface-c-example"
 HOST_BUILD = ROOT / "build" / "x86_64-bench"
 HOST_BENCH = HOST_BUILD / "cpp" / "mosface-bench"
 SYSROOT = ROOT / "build" / "aarch64-sysroot"
@@ -102,7 +103,7 @@ def host_bench() -> Path:
     if not (HOST_BUILD / "CMakeCache.txt").exists():
         check(run(["cmake", "-S", ROOT, "-B", HOST_BUILD, *generator, "-DMOSFACE_BUILD_BENCH=ON",
                    "-DMOSFACE_BUILD_PYTHON=OFF", "-DMOSFACE_INSTALL_SDK=OFF", "-DCMAKE_BUILD_TYPE=Release"]))
-    check(run(["cmake", "--build", HOST_BUILD, "--target", "mosface-bench", "-j2"]))
+    check(run(["cmake", "--build", HOST_BUILD, "--target", "mosface-bench", "mosface-c-example", "-j2"]))
     return HOST_BENCH
 
 
@@ -196,6 +197,20 @@ def test_mosface_bench_under_qemu_matches_x86(host_bench: Path, fixture_folder: 
     bench_detections(QEMU, CROSS_BENCH, fixture_folder, tmp_path / "aarch64.txt", "--threads", "2")
     check_module = load_check_module()
     assert check_module.compare(tmp_path / "x86_64.txt", tmp_path / "aarch64.txt") == 0
+
+
+@needs_cross_tools
+@pytest.mark.skipif(not CROSS_C_EXAMPLE.exists(), reason=f"no build/aarch64 C example: {RUN_SCRIPT_FIRST}")
+def test_c_api_example_under_qemu_matches_x86(host_bench: Path, fixture_folder: Path, tmp_path: Path) -> None:
+    host_output, cross_output = tmp_path / "x86_64.txt", tmp_path / "aarch64.txt"
+    host = run([host_bench.parent / "mosface-c-example", fixture_folder / "tiny"])
+    check(host)
+    cross = run([*QEMU, CROSS_C_EXAMPLE, fixture_folder / "tiny"])
+    check(cross)
+    host_output.write_text(host.stdout)
+    cross_output.write_text(cross.stdout)
+    assert "faces" in host.stdout
+    assert load_check_module().compare_text(host_output, cross_output) == 0
 
 
 @needs_cross_tools

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mosface/image.hpp"
 #include "mosface/manifest.hpp"
 #include "mosface/postprocess.hpp"
 
@@ -36,14 +37,6 @@ struct DetectorOptions {
     bool memory_pool = false;
     int input_height = 0;     // 0: the manifest's size
     int input_width = 0;
-};
-
-// An 8-bit, 3-channel BGR image; row_stride in bytes (>= 3 * width).
-struct ImageView {
-    const std::uint8_t* data;
-    int height;
-    int width;
-    std::size_t row_stride;
 };
 
 // What mosface's allocator for ncnn's activations (blobs) or layer
@@ -82,6 +75,9 @@ public:
 
     // Empty images give no detections. Throws std::invalid_argument on a bad view.
     std::vector<Detection> detect(const ImageView& image, StageTimes* times = nullptr) const;
+    // Also the pose uncertainty of each face (one PoseStd per detection, same order).
+    std::vector<Detection> detect(const ImageView& image, std::vector<PoseStd>* pose_std,
+                                  StageTimes* times = nullptr) const;
 
     const Manifest& manifest() const;
     MemoryCounts memory_counts() const;

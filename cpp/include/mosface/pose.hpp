@@ -14,4 +14,13 @@ constexpr float kPoseOffset = -99.0f;
 // logits: kPoseBins raw values. Returns degrees.
 float expected_angle(const float* logits);
 
+// The angle and the standard deviation of the same softmax distribution,
+// sqrt(E[a^2] - E[a]^2), both in degrees. The spread says how sure the head is:
+// 0 for a single bin, ~57 for uniform bins.
+struct AngleEstimate {
+    float degrees;
+    float std_degrees;
+};
+AngleEstimate estimate_angle(const float* logits);
+
 }  // namespace mosface

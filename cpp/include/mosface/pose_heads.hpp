@@ -41,9 +41,11 @@ public:
     // finite. Thread-safe.
     void logits(const std::vector<FeatureMap>& maps, const std::vector<AnchorCell>& cells, float* out) const;
 
-    // Fills the angles of detections[k] from the anchor anchors[k] (maps already checked).
+    // Fills the angles of detections[k] (and pose_std[k], when given) from the anchor
+    // anchors[k] (maps already checked).
     void estimate(const std::vector<FeatureMap>& maps, const PriorGrid& priors,
-                  const std::vector<std::size_t>& anchors, std::vector<Detection>& detections) const;
+                  const std::vector<std::size_t>& anchors, std::vector<Detection>& detections,
+                  std::vector<PoseStd>* pose_std = nullptr) const;
 
     int bins() const { return bins_; }
 

@@ -44,17 +44,26 @@ struct Detection {
 };
 static_assert(sizeof(Detection) == 18 * sizeof(float), "Detection must be 18 packed floats");
 
+// Pose uncertainty of one face: the standard deviation of each angle's bin
+// distribution (same softmax as the angle), in degrees. Laid out as (K, 3) rows.
+struct PoseStd {
+    float yaw, pitch, roll;
+};
+
 // Throws std::invalid_argument when outputs.anchors != priors.size(), when a
 // class logit is NaN, or when a candidate's other outputs are not finite.
+// pose_std, when given, receives one PoseStd per detection, in the same order.
 // kept_anchors (optional) receives each detection's anchor index. Without pose
-// outputs (sparse pose heads) it is required, and the angles are left 0 for the
-// caller to compute from those anchors (SparsePoseHeads::estimate).
+// outputs (sparse pose heads) it is required, and the angles (and pose_std) are
+// left 0 for the caller to compute from those anchors (SparsePoseHeads::estimate).
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,
-                                   PixelScale scale, std::vector<std::size_t>* kept_anchors = nullptr);
+                                   PixelScale scale, std::vector<PoseStd>* pose_std = nullptr,
+                                   std::vector<std::size_t>* kept_anchors = nullptr);
 
 // Convenience: coordinates in pixels of a height x width network input.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width,
-                                   const AnchorConfig& config, const PostprocessParams& params);
+                                   const AnchorConfig& config, const PostprocessParams& params,
+                                   std::vector<PoseStd>* pose_std = nullptr);
 
 }  // namespace mosface

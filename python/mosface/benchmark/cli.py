@@ -21,6 +21,7 @@ from ..sizes import parse_size
 from .memory import measure
 from .models import BenchModel, benchmark_image, prepare
 from .report import cpu_model, plot_results, print_table, write_json
+from .stream import time_stream
 
 DEFAULT_SIZES = ["640x480"]
 FULL_SIZES = ["320x240", "640x480", "640x640", "1280x720"]
@@ -28,6 +29,7 @@ FULL_ARCHS = ["mos-s", "mos-m", "mos-tiny"]
 ENGINES = ["mosface", "mosface-dense", "ncnn-wheel", "onnxruntime", "torch"]
 DENSE_NAME = "mosface (dense pose heads)"  # the same runtime on the --pose-heads dense conversion
 PEERS = ["yuface", "dlib-hog"]
+STREAM_FACES = 10  # faces tracked per frame in the stream row
 
 
 def machine_info() -> dict:
@@ -98,6 +100,14 @@ def run(args: argparse.Namespace) -> dict:
                         "engine": engine.name, "gives": engine.gives, "stages": stats})
         del engine
 
+    stream = []
+    if not args.no_stream and "mosface" in args.engines:
+        for arch, (height, width), threads in tqdm([(a, s, t) for a in archs for s in sizes for t in args.threads],
+                                                   desc="stream (tracking + best shot)", unit="cell"):
+            row = time_stream(models[arch].ncnn_dir, benchmark_image(height, width), threads, STREAM_FACES,
+                              args.warmup, args.runs)
+            stream.append({"arch": arch, "height": height, "width": width, "threads": threads, **row})
+
     memory = []
     if not args.no_memory:
         # mosface (with and without its pool) at every size, with the account of where the
@@ -115,7 +125,8 @@ def run(args: argparse.Namespace) -> dict:
              for arch, model in models.items() for name in ("model.param", "model.bin", "pose_heads.bin")]
     return {"machine": machine_info(), "weights": "trained checkpoint" if args.checkpoint else
             "seeded, untrained (latency does not depend on weights)",
-            "runs": args.runs, "warmup": args.warmup, "results": results, "memory": memory, "files": files}
+            "runs": args.runs, "warmup": args.warmup, "results": results, "memory": memory, "files": files,
+            "stream": stream}
 
 
 def main(argv: list[str]) -> int:
@@ -131,6 +142,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", type=Path, help="a trained checkpoint in mosface's format")
     parser.add_argument("--no-peers", action="store_true", help="skip yuface / dlib")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS processes")
+    parser.add_argument("--no-stream", action="store_true", help="skip the tracking + best-shot row")
     parser.add_argument("--cache", help="model cache folder (default ~/.cache/mosface/bench)")
     parser.add_argument("--out", type=Path, default=Path("mosface-results"), help="results folder")
     args = parser.parse_args(argv[1:] if argv and argv[0] == "bench" else argv)

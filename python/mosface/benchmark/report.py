@@ -58,6 +58,12 @@ def markdown_table(report: dict) -> str:
                   "workspace | pool held |", "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} | "
                   + " | ".join(_mb(m, key) for key in MEMORY_PARTS) + " |" for m in report["memory"]]
+    if report.get("stream"):
+        lines += ["", "| model | input (WxH) | threads | faces | detect | tracker update | best-shot update | "
+                  "overhead (% of detect) |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['arch']} | {r['width']}x{r['height']} | {r['threads']} | {r['faces']} | "
+                  f"{r['detect_ms']:.2f} | {r['track_ms']:.3f} | {r['best_shot_ms']:.3f} | {r['overhead_pct']:.2f} |"
+                  for r in report["stream"]]
     if report["files"]:
         lines += ["", "| model | file (fp32 weights) | bytes |", "|---|---|---|"]
         lines += [f"| {f['arch']} | {f['file']} | {f['bytes']:,} |" for f in report["files"]]
