@@ -78,11 +78,16 @@ def test_sparse_and_dense_detectors_give_the_same_faces(
     mos_s: dict[str, Path], image_size: tuple[int, int]
 ) -> None:
     image = seeded_image(*image_size, seed=11)
-    results = []
+    results, spreads = [], []
     for mode in ("dense", "sparse"):
         detector = mosface.Detector(mos_s[mode], num_threads=1, conf_threshold=0.55, nms_threshold=0.6)
-        results.append(detector.detect(image))
+        faces, pose_std = detector.detect(image, return_uncertainty=True)
+        results.append(faces)
+        spreads.append(pose_std)
     dense, sparse = results
+    if len(dense) == len(sparse):  # the pose spread comes from the same logits (order: by score)
+        assert np.abs(spreads[0] - spreads[1]).max() <= 0.01  # degrees, as the angles
+        assert spreads[1].min() > 0
     assert len(dense) >= 5  # enough faces to compare, on every level of a small image
     figures, failures = compare_detections(dense, sparse, "sparse vs dense")
     assert failures == []
