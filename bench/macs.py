@@ -1,5 +1,11 @@
 """MACs and parameters of every MOS architecture at 320x240, 640x480, 640x640.
 
+With sparse pose heads (``mosface convert --pose-heads sparse``, the default)
+the graph drops every layer that only serves pose (the pose tasks' stitch
+1x1 convs, their share of the cross-stitch, the pose trunk and heads): the
+"sparse" column, plus the pose MACs per kept face (the same layers at one
+cell: their MACs divided by the number of feature-map cells).
+
 Prints a summary table (and, with --per-layer, each layer of one model),
 writes ``bench/results/macs.json`` with per-layer counts and a PNG bar chart.
 Counting rules: ``mosface.training.complexity``. Sizes are WIDTHxHEIGHT.
@@ -18,13 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
+import re
 from pathlib import Path
 
 from mosface.files import write_atomically
 from mosface.sizes import parse_size
 from mosface.training import build_model
 from mosface.training.complexity import summarize
+from mosface.training.models import ARCHS
+from mosface.training.priors import STEPS
 
 SIZES = ("320x240", "640x480", "640x640")
 VARIANTS = (
@@ -42,6 +52,32 @@ RK3399_REFERENCE = {"model": "shufflenet_v2", "macs": 146e6, "ms_2_big_cores": 2
 def rk3399_estimate_ms(macs: float) -> float:
     """Latency on 2 Cortex-A72 cores scaled from the reference by MACs (an estimate)."""
     return macs / RK3399_REFERENCE["macs"] * RK3399_REFERENCE["ms_2_big_cores"]
+
+
+POSE_ONLY = re.compile(r"heads\.\d+\.(pose_heads|pose_trunk)\.")
+POSE_STITCH = re.compile(r"heads\.\d+\.stitch_convs\.(\d+)$")
+CROSS_STITCH = re.compile(r"heads\.\d+\.cross_stitch$")
+DETECTION_TASKS = 3  # box, cls, landmark come first in a head's task list
+
+
+def pose_only_macs(layers: list[dict], tasks: int) -> int:
+    """MACs spent only on pose: pose layers, the pose tasks' stitch convs and cross-stitch outputs."""
+    total = 0
+    for layer in layers:
+        stitch = POSE_STITCH.search(layer["name"])
+        if POSE_ONLY.search(layer["name"]) or (stitch and int(stitch.group(1)) >= DETECTION_TASKS):
+            total += layer["macs"]
+        elif CROSS_STITCH.search(layer["name"]):
+            total += layer["macs"] * (tasks - DETECTION_TASKS) // tasks
+    return total
+
+
+def sparse_figures(arch: str, summary: dict, height: int, width: int) -> dict:
+    """GMACs of the sparse graph and pose MACs per kept face (one cell of one level)."""
+    tasks = DETECTION_TASKS + (3 if ARCHS[arch].pose_mode == "per-angle" else 1)
+    pose = pose_only_macs(summary["layers"], tasks)
+    cells = sum(math.ceil(height / s) * math.ceil(width / s) for s in STEPS)
+    return {"sparse_macs": summary["macs"] - pose, "pose_macs_per_face": pose // cells}
 
 
 def variant_name(arch: str, dcn: bool) -> str:
@@ -86,8 +122,9 @@ def main() -> None:
             "dcn": dcn,
             "sizes": {s: summarize(model, *parse_size(s)) for s in SIZES},
         }
-        for summary in results[name]["sizes"].values():
+        for size, summary in results[name]["sizes"].items():
             summary["rk3399_estimate_ms"] = round(rk3399_estimate_ms(summary["macs"]), 1)
+            summary.update(sparse_figures(arch, summary, *parse_size(size)))
 
     header = "".join(f"{'GMACs ' + s:>17}{'RK3399 est.':>13}" for s in SIZES)
     print(f"{'model':<14}{'params':>10}{header}")
@@ -98,6 +135,12 @@ def main() -> None:
         )
         print(f"{name:<14}{params / 1e6:>9.3f}M{row}")
     print("RK3399 est.: MACs scaled from ncnn's shufflenet_v2 figure (2 x A72), an estimate, not a measurement")
+    print(f"\nsparse pose heads: {'model':<14}" + "".join(f"{'GMACs ' + s:>16}" for s in SIZES) + "  pose MACs/face")
+    for name, r in results.items():
+        sizes = r["sizes"]
+        row = "".join(f"{sizes[s]['sparse_macs'] / 1e9:>8.3f} ({sizes[s]['sparse_macs'] / sizes[s]['macs']:.0%})"
+                      for s in SIZES)
+        print(f"{'':<19}{name:<14}{row}  {sizes[SIZES[0]]['pose_macs_per_face'] / 1e3:.0f} k")
 
     if args.per_layer:
         model_name, size = args.per_layer.split("@")

@@ -7,13 +7,20 @@ Each is warmed up, then timed call by call; the table gives median and p90.
 Results go to ``bench/results/postprocess.json``, ``postprocess.png`` and, for
 sweeps of more than two face counts, ``postprocess_scaling.png``.
 
-    python bench/postprocess.py [--seconds 1.0] [--faces N ...] [--out bench/results]
+With ``--sparse-model DIR`` (a ``mosface convert --pose-heads sparse``
+folder, e.g. ``~/.cache/mosface/bench/mos-s-*/ncnn``) it also times the
+sparse pose heads for the same face counts at 640x480 (seeded feature maps,
+one anchor per face): what the Detector adds after NMS, per frame and per face.
+
+    python bench/postprocess.py [--seconds 1.0] [--faces N ...] [--sparse-model DIR] [--out bench/results]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
+import math
 import os
 import platform
 import sys
@@ -92,6 +99,29 @@ def run_case(height: int, width: int, n_faces: int, seconds: float) -> dict[str,
     }
 
 
+def sparse_pose_cases(model_dir: Path, faces: list[int], seconds: float) -> list[dict[str, object]]:
+    """Time the sparse pose heads at 640x480 for each face count (one thread)."""
+    height, width = 480, 640
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    heads = mosface._core.SparsePoseHeads(str(model_dir))
+    rng = np.random.default_rng(SEED)
+    features = [
+        rng.normal(0.0, 1.0, (manifest["sparse_pose"]["channels"], math.ceil(height / s), math.ceil(width / s)))
+        .astype(np.float32)
+        for s in manifest["anchors"]["steps"]
+    ]
+    anchors = len(mosface.priors(height, width))
+    cases = []
+    for count in faces:
+        chosen = rng.choice(anchors, size=count, replace=False).astype(np.int64)
+        times = time_calls(lambda chosen=chosen: heads.logits(features, height, width, chosen), seconds, 20)
+        median = float(np.median(times))
+        cases.append({"input": f"{width}x{height}", "faces": count, "median_ms": median,
+                      "p90_ms": float(np.percentile(times, 90)),
+                      "per_face_us": median / count * 1e3 if count else None})
+    return cases
+
+
 def plot(cases: list[dict[str, object]], path: Path) -> None:
     """Bar chart of median times, log scale, C++ beside numpy for each case."""
     import matplotlib
@@ -146,6 +176,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="timing time per case and side")
     parser.add_argument("--faces", type=int, nargs="+", default=FACES, help="planted face counts")
+    parser.add_argument("--sparse-model", type=Path, help="also time this sparse-pose model's pose heads")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
 
@@ -162,6 +193,11 @@ def main() -> None:
             f"{c['speedup_median']:>7.0f}x {'yes' if c['results_agree'] else 'NO'}"
         )
     print("targets (reported, not asserted): >= 150x faster than numpy, < 0.5 ms at 640x640")
+    sparse = sparse_pose_cases(args.sparse_model, args.faces, args.seconds) if args.sparse_model else []
+    for c in sparse:
+        per_face = f"{c['per_face_us']:.1f} us/face" if c["per_face_us"] else ""
+        print(f"sparse pose heads {c['input']} {c['faces']:>4} faces: {c['median_ms']:.3f} ms (p90 "
+              f"{c['p90_ms']:.3f}) {per_face}")
 
     payload = {
         "benchmark": "postprocess",
@@ -181,6 +217,7 @@ def main() -> None:
         "seconds_per_case": args.seconds,
         "targets": {"speedup_min": 150, "cpp_ms_640x640_max": 0.5},
         "cases": cases,
+        "sparse_pose": {"model": str(args.sparse_model), "cases": sparse} if sparse else None,
     }
     write_json(args.out / "postprocess.json", payload)
     plot(cases, args.out / "postprocess.png")

@@ -1,7 +1,8 @@
 """``mosface convert``: checkpoint -> ncnn folder (model.param, model.bin, manifest.json).
 
     mosface convert [CHECKPOINT | --official MOS-S.pth --arch mos-s] --out DIR
-                    [--input-size 640x640 | --dynamic] [--fp16] [--no-fold] [--overwrite]
+                    [--input-size 640x640 | --dynamic] [--pose-heads sparse|dense]
+                    [--fp16] [--no-fold] [--overwrite]
     mosface convert --check DIR
 
 No checkpoint and no --official: a seeded untrained model of --arch (the
@@ -19,6 +20,7 @@ from ..sizes import parse_size
 from .errors import ConversionError, ParityError
 from .pipeline import check, convert
 from .source import load_source
+from .sparse_pose import MODES
 
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -50,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fixed network input (default 640x640)",
     )
     size.add_argument("--dynamic", action="store_true", help="one graph for any input size")
+    parser.add_argument(
+        "--pose-heads",
+        choices=MODES,
+        default="sparse",
+        help="sparse (default): pose computed for the kept faces only; dense: pose logits at every anchor",
+    )
     parser.add_argument("--fp16", action="store_true", help="store weights as fp16 (default fp32)")
     parser.add_argument(
         "--no-fold", action="store_true", help="keep stitch/cross-stitch unfolded (comparison only)"
@@ -89,6 +97,7 @@ def _convert(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dynamic=args.dynamic,
         fp16=args.fp16,
         fold=not args.no_fold,
+        pose_heads=args.pose_heads,
         overwrite=args.overwrite,
         log=lambda message: print(message, file=sys.stderr),
     )

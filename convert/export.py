@@ -31,14 +31,24 @@ def example_input(height: int, width: int) -> torch.Tensor:
 
 
 def export_onnx(
-    model: nn.Module, path: str | Path, *, height: int, width: int, dynamic_size: bool = False
+    model: nn.Module,
+    path: str | Path,
+    *,
+    height: int,
+    width: int,
+    dynamic_size: bool = False,
+    output_names: tuple[str, ...] = OUTPUT_NAMES,
 ) -> Path:
     """Legacy (TorchScript-based) exporter: the dynamo one needs onnxscript.
 
     ``dynamic_size``: height, width and the anchor count stay symbolic. Fine for
     onnxruntime; pnnx bakes shapes from ONNX anyway (the ncnn route uses a trace).
+    ``output_names``: another model's outputs (the sparse-pose graph's); they stay
+    fixed-size.
     """
     path = Path(path)
+    if dynamic_size and output_names != OUTPUT_NAMES:
+        raise ValueError("dynamic_size is only for the six dense outputs")
     axes = {INPUT_NAME: {2: "height", 3: "width"}, **{name: {1: "anchors"} for name in OUTPUT_NAMES}}
     with warnings.catch_warnings(), torch.no_grad():
         # The legacy exporter is chosen on purpose; its deprecation notice is noise here.
@@ -51,7 +61,7 @@ def export_onnx(
             dynamo=False,
             opset_version=OPSET,
             input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES),
+            output_names=list(output_names),
             dynamic_axes=axes if dynamic_size else None,
             do_constant_folding=True,
         )

@@ -157,18 +157,21 @@ class FoldedHead(nn.Module):
             )
         self.pose_outputs = nn.ModuleList(copy.deepcopy(p.conv1x1) for p in head.pose_heads)
 
+    def detection_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(loc, cls, landmarks) without the pose branches (the sparse graph's outputs)."""
+        return (
+            flatten_nhwc(self.box_head(x), 4),
+            flatten_nhwc(self.cls_head(x), 2),
+            flatten_nhwc(self.landmark_head(x), 10),
+        )
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if self.shared_pose:
             trunk = self.pose_trunk(self.pose_input(x))
             pose = [out(trunk) for out in self.pose_outputs]
         else:
             pose = [out(conv(x)) for conv, out in zip(self.pose_convs, self.pose_outputs)]
-        return (
-            flatten_nhwc(self.box_head(x), 4),
-            flatten_nhwc(self.cls_head(x), 2),
-            flatten_nhwc(self.landmark_head(x), 10),
-            *(flatten_nhwc(p, POSE_BINS) for p in pose),
-        )
+        return (*self.detection_outputs(x), *(flatten_nhwc(p, POSE_BINS) for p in pose))
 
 
 def fold_linear_heads(model: MOS) -> MOS:
@@ -181,18 +184,21 @@ def fold_linear_heads(model: MOS) -> MOS:
     return folded.requires_grad_(False)
 
 
-def fp16_weight_reference(model: MOS) -> MOS:
+def fp16_weight_reference(model: MOS, *, graph_only: bool = False) -> MOS:
     """The folded model with every convolution weight rounded to fp16, as ``--fp16`` stores them.
 
     pnnx writes convolution (and deformable convolution) weights as fp16 and
     biases as fp32; ncnn widens the weights back to fp32 at load. pnnx rounds to
     nearest and flushes values below fp16's smallest normal (2**-14) to zero
     (checked against its .bin). This torch model computes exactly that, so the
-    fp16 gate checks the conversion.
+    fp16 gate checks the conversion. ``graph_only``: the pose layers stay fp32, as
+    a sparse conversion stores them outside the graph (convert/sparse_pose.py).
     """
     rounded = fold_linear_heads(model)
     with torch.no_grad():
         for name, parameter in rounded.named_parameters():
+            if graph_only and ".pose_" in name:
+                continue
             if name.endswith("weight") and parameter.dim() == 4:
                 flushed = torch.where(parameter.abs() < 2.0**-14, 0.0, parameter)
                 parameter.copy_(flushed.half().float())

@@ -1,6 +1,7 @@
 """manifest.json: the runtime's contract (cpp/include/mosface/manifest.hpp) plus provenance.
 
-Keys the runtime reads: format, architecture, input, anchors, outputs, files.
+Keys the runtime reads: format, architecture, input, anchors, outputs, files,
+pose_heads ("dense", or "sparse" with sparse_pose: convert/sparse_pose.py).
 Everything else (source, tools, conversion, parity, layers, sha256) is
 provenance that the runtime ignores. Keys are sorted and nothing time-dependent
 is written, so converting the same input twice gives the same bytes.
@@ -44,14 +45,27 @@ def write_manifest(
     height: int,
     width: int,
     extra: dict[str, Any],
+    pose: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``folder/manifest.json``; sha256 of every model file present is added."""
+    """Write ``folder/manifest.json``; sha256 of every model file present is added.
+
+    ``pose``: the sparse pose heads' description (convert/sparse_pose.py); None for
+    a dense graph, whose outputs include the pose logits.
+    """
     folder = Path(folder)
     if size_policy not in ("fixed", "dynamic"):
         raise ValueError(f"size_policy must be 'fixed' or 'dynamic', got {size_policy!r}")
     files = {"param": PARAM, "bin": BIN}
+    outputs = dict(zip(OUTPUT_NAMES, OUTPUT_BLOBS))  # the runtime's role names, in order
+    pose_section: dict[str, Any] = {"pose_heads": "dense"}
+    if pose is not None:
+        files["pose_heads"] = pose["file"]
+        outputs = {name: outputs[name] for name in OUTPUT_NAMES[:3]}
+        pose_section = {"pose_heads": "sparse", "sparse_pose": pose}
     digests = {
-        name: sha256_of(folder / name) for name in (PARAM, BIN, ONNX) if (folder / name).is_file()
+        name: sha256_of(folder / name)
+        for name in (PARAM, BIN, ONNX, *files.values())
+        if (folder / name).is_file()
     }
     if ONNX in digests:
         files["onnx"] = ONNX
@@ -68,7 +82,8 @@ def write_manifest(
             "width": width,
         },
         "anchors": manifest_anchors(),
-        "outputs": dict(zip(OUTPUT_NAMES, OUTPUT_BLOBS)),  # the runtime's role names, in order
+        **pose_section,
+        "outputs": outputs,  # the runtime's role names, in order
         "files": files,
         "sha256": digests,
     }

@@ -19,13 +19,15 @@ from typing import Any, Callable
 
 from ..files import current_umask
 from .errors import ConversionError, ParityError
-from .export import OPSET, export_onnx, simplify, trace_torchscript
+from .export import OPSET, OUTPUT_NAMES, export_onnx, simplify, trace_torchscript
 from .fold import fold_linear_heads, fp16_weight_reference
 from .manifest import BIN, ONNX, PARAM, read_manifest, tool_versions, write_manifest
-from .ncnn_files import disable_winograd_on_offset_convs, inspect_param, to_ncnn
+from .ncnn_files import OUTPUT_BLOBS, disable_winograd_on_offset_convs, inspect_param, to_ncnn
 from .shuffle import use_fusable_shuffle
 from .source import Source, load_source
+from .sparse_pose import FEATURE_NAMES, MODES, SparsePoseModel, write_pose_heads
 from .verify import ParityReport, size_key, verify
+from .verify_sparse import verify_sparse
 
 # The sizes the issue asks a dynamic model to be checked at, as (height, width).
 DYNAMIC_GATE_SIZES = ((320, 320), (480, 640), (736, 1280))
@@ -72,19 +74,32 @@ def _build(
     dynamic: bool,
     fp16: bool,
     fold: bool,
-) -> dict[str, Any]:
-    """Write model.param/.bin (and model.onnx) into staging; return the conversion record."""
+    pose_heads: str,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Write model.param/.bin (and model.onnx, pose_heads.bin) into staging.
+
+    Returns the conversion record and, for sparse pose heads, their manifest description.
+    """
     dcn = bool(source.provenance["dcn"])
     torchscript = dynamic or dcn
+    if pose_heads not in MODES:
+        raise ConversionError(f"--pose-heads must be one of {MODES}, got {pose_heads!r}")
     deploy = use_fusable_shuffle(_deploy_model(source, fold), torchscript=torchscript)
+    if pose_heads == "sparse" and not fold:
+        raise ConversionError(
+            "sparse pose heads need the folded model; drop --no-fold or use --pose-heads dense"
+        )
+    sparse = SparsePoseModel(deploy) if pose_heads == "sparse" else None
+    graph = sparse or deploy
     if torchscript:
         shapes = [(height, width), _second_shape(height, width)] if dynamic else [(height, width)]
         route = "torchscript -> pnnx"
-        model_file = trace_torchscript(deploy, work / "model.pt", height=height, width=width)
+        model_file = trace_torchscript(graph, work / "model.pt", height=height, width=width)
     else:
         shapes = [(height, width)]
         route = f"onnx (opset {OPSET}) -> onnxsim -> pnnx"
-        raw = export_onnx(deploy, work / "raw.onnx", height=height, width=width)
+        names = {} if sparse is None else {"output_names": (*OUTPUT_NAMES[:3], *FEATURE_NAMES)}
+        raw = export_onnx(graph, work / "raw.onnx", height=height, width=width, **names)
         # pnnx leaves by-products beside its input: simplify into work, copy the deliverable.
         model_file = simplify(raw, work / ONNX)
         shutil.copyfile(model_file, staging / ONNX)
@@ -93,7 +108,11 @@ def _build(
     shutil.move(weights, staging / BIN)
     no_winograd = disable_winograd_on_offset_convs(staging / PARAM)
     summary = inspect_param(staging / PARAM)
+    pose = None
+    if sparse is not None:
+        pose = write_pose_heads(deploy, staging, list(OUTPUT_BLOBS[3:]))
     return {
+        "pose_heads": pose_heads,
         "route": route,
         "pnnx_shapes": [size_key(h, w) for h, w in shapes],
         "fold_linear_heads": fold,
@@ -104,7 +123,7 @@ def _build(
         # Feature mask 31=64 (no Winograd): Winograd's rounding on a DCN offset
         # conv moves the sampling positions (see disable_winograd_on_offset_convs).
         "winograd_off_layers": no_winograd,
-    }
+    }, pose
 
 
 def _install(staging: Path, out: Path, overwrite: bool) -> None:
@@ -135,6 +154,7 @@ def convert(
     dynamic: bool = False,
     fp16: bool = False,
     fold: bool = True,
+    pose_heads: str = "sparse",
     overwrite: bool = False,
     gate_sizes: list[tuple[int, int]] | None = None,
     log: Callable[[str], None] = lambda _message: None,
@@ -153,7 +173,7 @@ def convert(
     try:
         with tempfile.TemporaryDirectory(prefix="mosface-convert-") as work:
             log(f"converting {source.provenance['arch']} ({source.provenance['kind']})")
-            conversion = _build(
+            conversion, pose = _build(
                 source,
                 staging,
                 Path(work),
@@ -162,6 +182,7 @@ def convert(
                 dynamic=dynamic,
                 fp16=fp16,
                 fold=fold,
+                pose_heads=pose_heads,
             )
         plan = _gate_plan(height, width, dynamic, gate_sizes)
         header = {
@@ -171,7 +192,7 @@ def convert(
             "width": width,
         }
         # The Detector gate reads the manifest, so a first one is written before the gates.
-        write_manifest(staging, **header, extra={})
+        write_manifest(staging, **header, pose=pose, extra={})
         log(f"parity gates at {', '.join(size_key(*s) for s in plan['sizes'])} (+ Detector)")
         report = _run_gates(source, staging, plan, fp16=fp16)
         if not report.passed:
@@ -182,7 +203,7 @@ def convert(
             "conversion": conversion,
             "parity": {**report.figures, "plan": plan},
         }
-        write_manifest(staging, **header, extra=extra)
+        write_manifest(staging, **header, pose=pose, extra=extra)
         _install(staging, out, overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -191,12 +212,14 @@ def convert(
 
 def _run_gates(source: Source, folder: Path, plan: dict[str, Any], *, fp16: bool) -> ParityReport:
     onnx_file = folder / ONNX
-    return verify(
+    sparse = read_manifest(folder).get("pose_heads") == "sparse"
+    fp16_reference = fp16_weight_reference(source.model, graph_only=sparse) if fp16 else None
+    return (verify_sparse if sparse else verify)(
         source.model,
         folder,
         sizes=[tuple(s) for s in plan["sizes"]],
         onnx_file=onnx_file if onnx_file.is_file() else None,
-        ncnn_reference=fp16_weight_reference(source.model) if fp16 else None,
+        ncnn_reference=fp16_reference,
         detector_image=tuple(plan["detector_image"]),
     )
 

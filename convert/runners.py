@@ -63,16 +63,20 @@ def ncnn_net(param: str | Path, weights: str | Path, *, num_threads: int = 2) ->
     return net
 
 
-def ncnn_outputs(net: ncnn.Net, x: np.ndarray) -> list[np.ndarray]:
+def ncnn_outputs(net: ncnn.Net, x: np.ndarray, *, feature_maps: int = 0) -> list[np.ndarray]:
+    """The six outputs as (N, K) rows; the last ``feature_maps`` keep their (C, H, W) shape
+    (the sparse-pose graph's per-level features)."""
     # ncnn.Mat does not copy: keep the contiguous array alive until extraction is done.
     data = np.ascontiguousarray(x)
     extractor = net.create_extractor()
     extractor.input(INPUT_BLOB, ncnn.Mat(data))
     outputs = []
-    for blob in OUTPUT_BLOBS:
+    for index, blob in enumerate(OUTPUT_BLOBS):
         ret, mat = extractor.extract(blob)
         if ret != 0:
             raise RuntimeError(f"ncnn could not compute {blob}")
-        outputs.append(np.array(mat).reshape(-1, mat.w).copy())
+        array = np.array(mat)
+        rows = index < len(OUTPUT_BLOBS) - feature_maps
+        outputs.append((array.reshape(-1, mat.w) if rows else array).copy())
     del data
     return outputs

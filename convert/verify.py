@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from torch import nn
@@ -367,6 +367,7 @@ def verify(
     onnx_file: str | Path | None = None,
     ncnn_reference: nn.Module | None = None,
     detector_image: tuple[int, int] | None = None,
+    sparse_pose: Callable[[list[np.ndarray], int, int], list[np.ndarray]] | None = None,
 ) -> ParityReport:
     """Run every gate on ``folder`` (model.param/.bin, manifest.json for the Detector).
 
@@ -376,6 +377,9 @@ def verify(
     ``reference`` (fp16 weights, see the module docstring). ``detector_image``:
     (height, width) of an image run end to end through ``mosface.Detector``,
     compared with torch on the same padded input; None skips it.
+    ``sparse_pose``: for a sparse-pose graph, maps its outputs (loc, cls,
+    landmarks, three feature maps) at (height, width) to the six dense outputs
+    (verify_sparse.py).
     """
     folder = Path(folder)
     report = ParityReport(
@@ -405,9 +409,11 @@ def verify(
                 name: _figure(float(np.abs(a - b).max()))
                 for name, a, b in zip(OUTPUT_NAMES, expected["torch"][0], expected["ncnn"][0])
             }
-        runs = {"ncnn": (ncnn_outputs(net, x), expected["ncnn"])}
+        runs = {"ncnn": (ncnn_outputs(net, x, feature_maps=3 if sparse_pose else 0), expected["ncnn"])}
         if onnx_file is not None:
             runs["onnxruntime"] = (onnx_outputs(onnx_file, x), expected["torch"])
+        if sparse_pose is not None:
+            runs = {name: (sparse_pose(out, height, width), want) for name, (out, want) in runs.items()}
         for runtime, (outputs, (exact, float32)) in runs.items():
             where = f"{runtime} at {key}"
             entry[runtime], raw_failures = _raw_gate(exact, float32, outputs, where)

@@ -9,15 +9,19 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "bindings.hpp"
 #include "mosface/detector.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
+#include "mosface/manifest.hpp"
+#include "mosface/pose_heads.hpp"
 #include "mosface/postprocess.hpp"
 #include "mosface/priors.hpp"
 
@@ -151,6 +155,64 @@ py::object postprocess(const py::handle& loc, const py::handle& cls_logits, cons
     }
     return faces_result(detections, pose_std_out);
 }
+
+// The sparse pose heads of a converted model run on given feature maps: for the
+// converter's parity gates, the tests and bench/postprocess.py (the Detector runs the same code).
+class PySparsePoseHeads {
+public:
+    explicit PySparsePoseHeads(const std::string& model)
+        : manifest_(mosface::Manifest::load(model + "/manifest.json")), heads_(load(manifest_, model)) {}
+
+    py::array_t<float> logits(const py::list& features, int height, int width,
+                              const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& anchors) const {
+        if (height < 1 || width < 1) {
+            throw py::value_error("height and width must be >= 1");
+        }
+        const mosface::PriorGrid priors(height, width, manifest_.anchors);
+        std::vector<FloatArray> arrays;
+        std::vector<mosface::FeatureMap> maps;
+        for (const py::handle& item : features) {
+            arrays.push_back(FloatArray::ensure(item));
+            const FloatArray& array = arrays.back();
+            if (!array || array.ndim() != 3) {
+                throw py::value_error("features must be float (channels, rows, cols) arrays, one per level");
+            }
+            maps.push_back({array.data(), static_cast<int>(array.shape(0)), static_cast<int>(array.shape(1)),
+                            static_cast<int>(array.shape(2)), static_cast<std::size_t>(array.shape(1) * array.shape(2))});
+        }
+        heads_.check_maps(maps, priors);
+        if (anchors.ndim() != 1) {
+            throw py::value_error("anchors must be a 1-D array of anchor indices");
+        }
+        std::vector<mosface::AnchorCell> cells;
+        for (py::ssize_t i = 0; i < anchors.shape(0); ++i) {
+            const std::int64_t anchor = anchors.at(i);
+            if (anchor < 0 || static_cast<std::size_t>(anchor) >= priors.size()) {
+                throw py::value_error("anchor " + std::to_string(anchor) + " is outside [0, " +
+                                      std::to_string(priors.size()) + ")");
+            }
+            cells.push_back(priors.cell(static_cast<std::size_t>(anchor)));
+        }
+        py::array_t<float> out({anchors.shape(0), static_cast<py::ssize_t>(3), static_cast<py::ssize_t>(heads_.bins())});
+        float* target = out.mutable_data();
+        {
+            py::gil_scoped_release release;
+            heads_.logits(maps, cells, target);
+        }
+        return out;
+    }
+
+private:
+    static mosface::SparsePoseHeads load(const mosface::Manifest& manifest, const std::string& model) {
+        if (manifest.pose_heads != mosface::PoseHeads::sparse) {
+            throw py::value_error(model + " was converted with dense pose heads");
+        }
+        return mosface::SparsePoseHeads::load(manifest.sparse_pose, model + "/" + manifest.sparse_pose.file);
+    }
+
+    mosface::Manifest manifest_;
+    mosface::SparsePoseHeads heads_;
+};
 
 mosface::PowerSave parse_powersave(const py::handle& value) {
     if (value.is_none()) return mosface::PowerSave::keep;
@@ -337,6 +399,14 @@ PYBIND11_MODULE(_core, m) {
           py::arg("top_k") = 5000, py::arg("keep_top_k") = 750, py::arg("return_uncertainty") = false,
           "Raw head outputs of one image -> float32 (K, 18) detections in input pixels, best first.\n"
           "return_uncertainty=True: (faces, pose_std (K, 3)), the std in degrees of each angle's bins.");
+
+    py::class_<PySparsePoseHeads>(m, "SparsePoseHeads",
+                                  "The pose heads of a model converted with --pose-heads sparse (its folder).")
+        .def(py::init<const std::string&>(), py::arg("model"))
+        .def("logits", &PySparsePoseHeads::logits, py::arg("features"), py::arg("height"), py::arg("width"),
+             py::arg("anchors"),
+             "Per-level (channels, rows, cols) feature maps of a height x width input -> float32\n"
+             "(len(anchors), 3, 66) yaw, pitch, roll logits of the given anchors.");
 
     py::class_<PyDetector>(m, "Detector",
                            "A converted MOS model (ncnn) plus post-processing; safe to share between threads.\n"

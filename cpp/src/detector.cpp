@@ -21,6 +21,7 @@
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
+#include "mosface/pose_heads.hpp"
 
 #include "frame.hpp"
 
@@ -91,6 +92,18 @@ bool contains_name(const std::vector<const char*>& names, const std::string& nam
 
 constexpr int kOutputWidths[6] = {4, 2, 10, kPoseBins, kPoseBins, kPoseBins};
 
+// Views of the sparse pose heads' feature maps (unpacked fp32, as extract() gives by default).
+std::vector<FeatureMap> feature_maps(const std::vector<ncnn::Mat>& mats) {
+    std::vector<FeatureMap> maps;
+    for (const ncnn::Mat& mat : mats) {
+        if (mat.dims != 3 || mat.elempack != 1 || mat.elemsize != 4) {
+            throw ModelError("a pose feature output is not a (channels, rows, cols) float map");
+        }
+        maps.push_back({static_cast<const float*>(mat.data), mat.c, mat.h, mat.w, mat.cstep});
+    }
+    return maps;
+}
+
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -128,6 +141,10 @@ public:
         resolve_input_size();
         configure_net();
         load(param_path, weights_path);
+        if (manifest_.pose_heads == PoseHeads::sparse) {
+            sparse_pose_ = std::make_unique<const SparsePoseHeads>(
+                SparsePoseHeads::load(manifest_.sparse_pose, folder + "/" + manifest_.sparse_pose.file));
+        }
         check_powersave(options_.powersave);
     }
 
@@ -185,13 +202,20 @@ public:
         }
         input.release();  // the extractor holds it now; light mode frees it once the first layer ran
         const PriorGrid priors(net_h, net_w, manifest_.anchors);
-        ncnn::Mat outputs[6];
-        for (int i = 0; i < 6; ++i) {
+        ncnn::Mat outputs[6];  // sparse pose heads: loc, cls, landmarks only (the rest stay empty)
+        for (int i = 0; i < role_count(); ++i) {
             if (extractor.extract(manifest_.output_blobs[i].c_str(), outputs[i]) != 0) {
                 throw std::runtime_error("ncnn failed to compute output '" + manifest_.output_blobs[i] + "' (" +
                                          kOutputRoles[i] + ")");
             }
             check_output(outputs[i], i, priors.size(), net_h, net_w);
+        }
+        std::vector<ncnn::Mat> pose_maps(sparse_pose_ ? manifest_.sparse_pose.feature_blobs.size() : 0);
+        for (std::size_t level = 0; level < pose_maps.size(); ++level) {
+            const std::string& blob = manifest_.sparse_pose.feature_blobs[level];
+            if (extractor.extract(blob.c_str(), pose_maps[level]) != 0) {
+                throw std::runtime_error("ncnn failed to compute pose feature output '" + blob + "'");
+            }
         }
         const double inference_ms = milliseconds_since(infer_start);
 
@@ -200,7 +224,14 @@ public:
         // Back to the original image: NMS then runs in its pixels, as in the release.
         const PixelScale scale{static_cast<float>(net_w) * upright.width() / resized_w,
                                static_cast<float>(net_h) * upright.height() / resized_h};
-        std::vector<Detection> detections = postprocess(head, priors, manifest_.anchors, params, scale, pose_std);
+        std::vector<std::size_t> kept_anchors;
+        std::vector<Detection> detections =
+            postprocess(head, priors, manifest_.anchors, params, scale, pose_std, &kept_anchors);
+        if (sparse_pose_) {
+            const std::vector<FeatureMap> maps = feature_maps(pose_maps);
+            sparse_pose_->check_maps(maps, priors);
+            sparse_pose_->estimate(maps, priors, kept_anchors, detections, pose_std);
+        }
         upright.to_frame(detections);
         if (times != nullptr) {
             times->preprocess_ms = preprocess_ms;
@@ -299,10 +330,15 @@ private:
         if (!contains_name(net_.input_names(), manifest_.input_blob)) {
             throw ModelError("manifest input blob '" + manifest_.input_blob + "' is not an input of " + param_path);
         }
-        for (int i = 0; i < 6; ++i) {
+        for (int i = 0; i < role_count(); ++i) {
             if (!contains_name(net_.output_names(), manifest_.output_blobs[i])) {
                 throw ModelError("manifest output '" + manifest_.output_blobs[i] + "' (" + kOutputRoles[i] +
                                  ") is not an output of " + param_path);
+            }
+        }
+        for (const std::string& blob : manifest_.sparse_pose.feature_blobs) {
+            if (!contains_name(net_.output_names(), blob)) {
+                throw ModelError("manifest pose feature '" + blob + "' is not an output of " + param_path);
             }
         }
     }
@@ -360,7 +396,11 @@ private:
         }
     }
 
+    // Outputs with a role (loc ... roll); sparse pose heads compute yaw, pitch, roll themselves.
+    int role_count() const { return manifest_.pose_heads == PoseHeads::sparse ? 3 : 6; }
+
     Manifest manifest_;
+    std::unique_ptr<const SparsePoseHeads> sparse_pose_;  // with sparse pose heads only
     DetectorOptions options_;
     // Declared before net_: ncnn's Mats must be gone before their allocator is.
     mutable BoundedPoolAllocator blob_allocator_;  // thread-safe; detect() is const

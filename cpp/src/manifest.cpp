@@ -50,6 +50,18 @@ public:
         return text;
     }
 
+    bool boolean(const json::Value& parent, const std::string& path, const std::string& key) const {
+        return get(parent, path, key, json::Value::Kind::boolean).boolean;
+    }
+
+    std::size_t offset(const json::Value& parent, const std::string& path, const std::string& key) const {
+        const double number = get(parent, path, key, json::Value::Kind::number).number;
+        if (!(number >= 0 && number < 1e12) || std::floor(number) != number) {
+            fail(join(path, key), "must be a non-negative integer");
+        }
+        return static_cast<std::size_t>(number);
+    }
+
     int positive_int(const json::Value& parent, const std::string& path, const std::string& key, int max) const {
         return checked_positive_int(get(parent, path, key, json::Value::Kind::number).number, join(path, key), max);
     }
@@ -95,6 +107,74 @@ public:
 private:
     std::string origin_;
 };
+
+PoseLayerSpec parse_pose_layer(const FieldReader& read, const json::Value& value, const std::string& path) {
+    read.expect_kind(value, path, json::Value::Kind::object);
+    PoseLayerSpec layer;
+    const std::string kind = read.string(value, path, "kind");
+    if (kind == "conv1x1") {
+        layer.kind = PoseLayerSpec::Kind::conv1x1;
+    } else if (kind == "conv3x3") {
+        layer.kind = PoseLayerSpec::Kind::conv3x3;
+    } else if (kind == "depthwise3x3") {
+        layer.kind = PoseLayerSpec::Kind::depthwise3x3;
+    } else {
+        read.fail(path + ".kind", "must be conv1x1, conv3x3 or depthwise3x3, found \"" + kind + "\"");
+    }
+    layer.in = read.positive_int(value, path, "in", kMaxPoseChannels);
+    layer.out = read.positive_int(value, path, "out", kMaxPoseChannels);
+    layer.relu = read.boolean(value, path, "relu");
+    layer.ones_channel = read.boolean(value, path, "ones_channel");
+    layer.weight_offset = read.offset(value, path, "weight");
+    layer.bias_offset = read.offset(value, path, "bias");
+    return layer;
+}
+
+std::vector<PoseLayerSpec> parse_pose_layers(const FieldReader& read, const json::Value& array,
+                                             const std::string& path) {
+    read.expect_kind(array, path, json::Value::Kind::array);
+    std::vector<PoseLayerSpec> layers;
+    for (std::size_t i = 0; i < array.array.size(); ++i) {
+        layers.push_back(parse_pose_layer(read, array.array[i], path + "[" + std::to_string(i) + "]"));
+    }
+    return layers;
+}
+
+// The layer shapes are checked when the weights are loaded (SparsePoseHeads).
+SparsePoseSpec parse_sparse_pose(const FieldReader& read, const json::Value& root) {
+    const json::Value& section = read.get(root, "", "sparse_pose", json::Value::Kind::object);
+    SparsePoseSpec spec;
+    spec.file = read.string(section, "sparse_pose", "file");
+    const json::Value& blobs = read.get(section, "sparse_pose", "features", json::Value::Kind::array);
+    for (std::size_t i = 0; i < blobs.array.size(); ++i) {
+        const std::string path = "sparse_pose.features[" + std::to_string(i) + "]";
+        read.expect_kind(blobs.array[i], path, json::Value::Kind::string);
+        spec.feature_blobs.push_back(blobs.array[i].string);
+    }
+    spec.channels = read.positive_int(section, "sparse_pose", "channels", kMaxPoseChannels);
+    spec.anchors_per_cell = read.positive_int(section, "sparse_pose", "anchors_per_cell",
+                                              static_cast<int>(kMaxAnchorsPerCell));
+    spec.bins = read.positive_int(section, "sparse_pose", "bins", kMaxPoseChannels);
+    spec.floats = read.offset(section, "sparse_pose", "floats");
+    const json::Value& levels = read.get(section, "sparse_pose", "levels", json::Value::Kind::array);
+    for (std::size_t level = 0; level < levels.array.size(); ++level) {
+        const std::string path = "sparse_pose.levels[" + std::to_string(level) + "]";
+        read.expect_kind(levels.array[level], path, json::Value::Kind::object);
+        SparsePoseLevel entry;
+        entry.trunk = parse_pose_layers(read, read.get(levels.array[level], path, "trunk", json::Value::Kind::array),
+                                        path + ".trunk");
+        const json::Value& angles = read.get(levels.array[level], path, "angles", json::Value::Kind::array);
+        if (angles.array.size() != 3) {
+            read.fail(path + ".angles", "must hold 3 layer lists (yaw, pitch, roll)");
+        }
+        for (std::size_t angle = 0; angle < 3; ++angle) {
+            entry.angles[angle] =
+                parse_pose_layers(read, angles.array[angle], path + ".angles[" + std::to_string(angle) + "]");
+        }
+        spec.levels.push_back(std::move(entry));
+    }
+    return spec;
+}
 
 }  // namespace
 
@@ -164,7 +244,18 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     }
 
     const json::Value& outputs = read.get(root, "", "outputs", json::Value::Kind::object);
-    for (int i = 0; i < 6; ++i) {
+    const json::Value* pose_heads = root.find("pose_heads");
+    if (pose_heads != nullptr) {
+        read.expect_kind(*pose_heads, "pose_heads", json::Value::Kind::string);
+        if (pose_heads->string == "sparse") {
+            manifest.pose_heads = PoseHeads::sparse;
+            manifest.sparse_pose = parse_sparse_pose(read, root);
+        } else if (pose_heads->string != "dense") {
+            read.fail("pose_heads", "must be \"dense\" or \"sparse\", found \"" + pose_heads->string + "\"");
+        }
+    }
+    const int roles = manifest.pose_heads == PoseHeads::sparse ? 3 : 6;
+    for (int i = 0; i < roles; ++i) {
         manifest.output_blobs[i] = read.string(outputs, "outputs", kOutputRoles[i]);
     }
 
@@ -173,6 +264,9 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     manifest.bin_file = read.string(files, "files", "bin");
     check_model_file_name(manifest.param_file, "files.param", origin);
     check_model_file_name(manifest.bin_file, "files.bin", origin);
+    if (manifest.pose_heads == PoseHeads::sparse) {
+        check_model_file_name(manifest.sparse_pose.file, "sparse_pose.file", origin);
+    }
     return manifest;
 }
 

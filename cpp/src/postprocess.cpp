@@ -85,11 +85,13 @@ bool all_finite(const float* values, int count) {
     return probe == 0.f;
 }
 
+bool has_pose(const HeadOutputs& outputs) { return outputs.yaw != nullptr; }
+
 void check_candidate_rows(const HeadOutputs& outputs, std::size_t anchor) {
     const bool finite = all_finite(outputs.loc + 4 * anchor, 4) && all_finite(outputs.landm + 10 * anchor, 10) &&
-                        all_finite(outputs.yaw + kPoseBins * anchor, kPoseBins) &&
-                        all_finite(outputs.pitch + kPoseBins * anchor, kPoseBins) &&
-                        all_finite(outputs.roll + kPoseBins * anchor, kPoseBins);
+                        (!has_pose(outputs) || (all_finite(outputs.yaw + kPoseBins * anchor, kPoseBins) &&
+                                                all_finite(outputs.pitch + kPoseBins * anchor, kPoseBins) &&
+                                                all_finite(outputs.roll + kPoseBins * anchor, kPoseBins)));
     if (!finite) {
         throw std::invalid_argument("network output of anchor " + std::to_string(anchor) +
                                     " (a face candidate) contains NaN or infinity");
@@ -112,8 +114,15 @@ void check_decoded(const float* values, int count, std::size_t anchor) {
 
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors, const AnchorConfig& config,
                                    const PostprocessParams& params, PixelScale scale,
-                                   std::vector<PoseStd>* pose_std) {
+                                   std::vector<PoseStd>* pose_std, std::vector<std::size_t>* kept_anchors) {
     params.validate();
+    if (outputs.loc == nullptr || outputs.cls == nullptr || outputs.landm == nullptr ||
+        (outputs.pitch == nullptr) != (outputs.yaw == nullptr) || (outputs.roll == nullptr) != (outputs.yaw == nullptr)) {
+        throw std::invalid_argument("head outputs: loc, cls and landm are required; yaw, pitch and roll all or none");
+    }
+    if (!has_pose(outputs) && kept_anchors == nullptr) {
+        throw std::invalid_argument("without pose outputs the caller must take the kept anchors (kept_anchors)");
+    }
     if (outputs.anchors != priors.size()) {
         throw std::invalid_argument("outputs have " + std::to_string(outputs.anchors) + " anchors, but a " +
                                     std::to_string(priors.height()) + "x" + std::to_string(priors.width()) +
@@ -143,7 +152,10 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         nms_sorted(boxes, params.nms_threshold, static_cast<std::size_t>(params.keep_top_k));
 
     std::vector<Detection> detections(kept.size());
-    if (pose_std != nullptr) pose_std->resize(kept.size());
+    if (pose_std != nullptr) pose_std->assign(kept.size(), PoseStd{0.f, 0.f, 0.f});
+    if (kept_anchors != nullptr) {
+        kept_anchors->clear();
+    }
     for (std::size_t k = 0; k < kept.size(); ++k) {
         const Candidate& candidate = candidates[kept[k]];
         const std::size_t anchor = candidate.anchor;
@@ -156,6 +168,13 @@ std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& 
         det.score = 1.0f / (1.0f + std::exp(-candidate.logit_margin));
         decode_landmarks(outputs.landm + 10 * anchor, priors[anchor], config.center_variance, scale, det.landmarks);
         check_decoded(det.landmarks, 10, anchor);
+        if (kept_anchors != nullptr) {
+            kept_anchors->push_back(anchor);
+        }
+        if (!has_pose(outputs)) {
+            det.yaw = det.pitch = det.roll = 0.f;
+            continue;
+        }
         const AngleEstimate yaw = estimate_angle(outputs.yaw + kPoseBins * anchor);
         const AngleEstimate pitch = estimate_angle(outputs.pitch + kPoseBins * anchor);
         const AngleEstimate roll = estimate_angle(outputs.roll + kPoseBins * anchor);

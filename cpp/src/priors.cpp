@@ -53,7 +53,11 @@ PriorGrid::PriorGrid(int height, int width, const AnchorConfig& config) : height
     }
 }
 
-Prior PriorGrid::operator[](std::size_t index) const {
+AnchorCell PriorGrid::cell(std::size_t index) const {
+    if (index >= total_) {
+        throw std::out_of_range("anchor " + std::to_string(index) + " is outside the " + std::to_string(total_) +
+                                " anchors of this input size");
+    }
     std::size_t level = levels_.size() - 1;
     while (level > 0 && index < levels_[level].first) {
         --level;
@@ -62,11 +66,16 @@ Prior PriorGrid::operator[](std::size_t index) const {
     const std::size_t local = index - entry.first;
     const std::size_t per_cell = entry.sizes.size();
     const std::size_t cell = local / per_cell;
-    const float size = entry.sizes[local % per_cell];
-    const int row = static_cast<int>(cell / entry.cols);
-    const int col = static_cast<int>(cell % entry.cols);
+    return AnchorCell{static_cast<int>(level), static_cast<int>(cell / entry.cols),
+                      static_cast<int>(cell % entry.cols), static_cast<int>(local % per_cell)};
+}
+
+Prior PriorGrid::operator[](std::size_t index) const {
+    const AnchorCell at = cell(index);
+    const Level& entry = levels_[at.level];
+    const float size = entry.sizes[at.size];
     // Same arithmetic as the release's PriorBox: centre in pixels, then normalised.
-    return Prior{(col + 0.5f) * entry.step / width_, (row + 0.5f) * entry.step / height_, size / width_,
+    return Prior{(at.col + 0.5f) * entry.step / width_, (at.row + 0.5f) * entry.step / height_, size / width_,
                  size / height_};
 }
 

@@ -25,6 +25,16 @@ class Anchors(TypedDict):
 def priors(height: int, width: int, *, anchors: Anchors) -> npt.NDArray[np.float32]:
     """Anchors of a height x width input: (N, 4) cx, cy, w, h normalised, ordered level, row, column, size."""
 
+class SparsePoseHeads:
+    """The pose heads of a model converted with --pose-heads sparse (its folder)."""
+
+    def __init__(self, model: str) -> None: ...
+    def logits(
+        self, features: list[npt.ArrayLike], height: int, width: int, anchors: npt.ArrayLike
+    ) -> npt.NDArray[np.float32]:
+        """Per-level (channels, rows, cols) feature maps of a height x width input ->
+        (len(anchors), 3, 66) yaw, pitch, roll logits of the given anchors."""
+
 def postprocess(
     loc: npt.ArrayLike,
     cls_logits: npt.ArrayLike,

@@ -118,6 +118,7 @@ def test_interrupt_leaves_no_partial_output(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "verify", interrupt)
+    monkeypatch.setattr(pipeline, "verify_sparse", interrupt)  # the default conversion's gates
     with pytest.raises(KeyboardInterrupt):
         main(["convert", *TINY, "--out", str(tmp_path / "o")])
     assert list(tmp_path.iterdir()) == []

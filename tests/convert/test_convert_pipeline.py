@@ -21,7 +21,7 @@ from mosface.convert.verify import seeded_image
 from mosface.training.priors import manifest_anchors
 
 FIXED = ["--arch", "mos-tiny", "--input-size", "128x96"]  # WxH: height 96, width 128
-FILES = ("model.param", "model.bin", "model.onnx", "manifest.json")
+FILES = ("model.param", "model.bin", "model.onnx", "pose_heads.bin", "manifest.json")
 SHUFFLE_UNITS = 16  # ShuffleNetV2 stages 2-4: 4 + 8 + 4 units, one channel shuffle each
 
 
@@ -49,21 +49,15 @@ def test_fixed_conversion_writes_the_runtime_manifest(fixed_dir: Path) -> None:
         "height": 96,
         "width": 128,
     }
-    assert manifest["outputs"] == {
-        "loc": "out0",
-        "cls": "out1",
-        "landmarks": "out2",
-        "yaw": "out3",
-        "pitch": "out4",
-        "roll": "out5",
-    }
+    assert manifest["outputs"] == {"loc": "out0", "cls": "out1", "landmarks": "out2"}
+    assert manifest["pose_heads"] == "sparse"  # the default; the pose logits come from pose_heads.bin
     assert manifest["source"]["kind"] == "untrained seeded"
     assert manifest["conversion"]["route"].startswith("onnx")
     sizes = manifest["parity"]["sizes"]["128x96"]
     assert set(sizes) >= {"ncnn", "onnxruntime"}
     assert sizes["ncnn"]["detections"]["count"] > 0  # the detection gate compared something
     assert manifest["parity"]["detector"]["count"] > 0
-    assert set(manifest["sha256"]) == {"model.param", "model.bin", "model.onnx"}
+    assert set(manifest["sha256"]) == {"model.param", "model.bin", "model.onnx", "pose_heads.bin"}
     assert_shuffles_fused(manifest["conversion"]["ncnn_layer_types"])
 
 
@@ -103,7 +97,7 @@ def test_dynamic_conversion_runs_at_any_size(tmp_path: Path) -> None:
     source = load_source(arch="mos-tiny", seed=3)
     sizes = [(96, 96), (64, 160), (130, 72)]  # (height, width); 130 and 72 are not multiples of 32
     manifest = convert(
-        source, tmp_path / "dyn", height=96, width=128, dynamic=True, gate_sizes=sizes
+        source, tmp_path / "dyn", height=96, width=128, dynamic=True, gate_sizes=sizes, pose_heads="dense"
     )
     assert manifest["input"]["size_policy"] == "dynamic"
     assert set(manifest["parity"]["sizes"]) == {"96x96", "160x64", "72x130"}

@@ -24,6 +24,8 @@ constexpr int kMaxThreads = 256;
 // Anchor levels and sizes per level in a manifest.
 constexpr std::size_t kMaxAnchorLevels = 8;
 constexpr std::size_t kMaxAnchorsPerCell = 64;
+// Channels of a sparse pose-head layer (MOS: 64 in, 128 hidden, 2 x 66 out).
+constexpr int kMaxPoseChannels = 4096;
 // Box variances: RetinaFace's are 0.1 and 0.2; far larger ones decode to infinity.
 constexpr float kMaxVariance = 1.0f;
 // Decoded coordinates (pixels): a few times the widest image allowed. Beyond

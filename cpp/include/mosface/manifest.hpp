@@ -19,16 +19,52 @@
 // }
 // With "fixed", the graph only works at height x width; with "dynamic" any
 // size works and height x width is the default box images are fitted into.
+//
+// "pose_heads": "sparse" (absent: "dense"): the graph outputs loc, cls and
+// landmarks only, plus per level the feature map that feeds the pose
+// branches; "sparse_pose" describes the pose layers stored in
+// files.pose_heads (see convert/sparse_pose.py), which the Detector runs for
+// the kept faces only (pose_heads.hpp).
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "mosface/priors.hpp"
 
 namespace mosface {
 
 enum class SizePolicy { fixed, dynamic };
+enum class PoseHeads { dense, sparse };
+
+// One layer of a sparse pose chain; offsets count floats into the pose heads file.
+struct PoseLayerSpec {
+    enum class Kind { conv1x1, conv3x3, depthwise3x3 };
+    Kind kind = Kind::conv1x1;
+    int in = 0;
+    int out = 0;
+    bool relu = false;
+    bool ones_channel = false;  // conv3x3: one more input channel, 1 inside the map, 0 outside
+    std::size_t weight_offset = 0;
+    std::size_t bias_offset = 0;
+};
+
+struct SparsePoseLevel {
+    std::vector<PoseLayerSpec> trunk;                   // shared by the angles (may be empty)
+    std::array<std::vector<PoseLayerSpec>, 3> angles;  // yaw, pitch, roll
+};
+
+struct SparsePoseSpec {
+    std::string file;
+    std::vector<std::string> feature_blobs;  // per level: (channels, rows, cols)
+    int channels = 0;
+    int anchors_per_cell = 0;
+    int bins = 0;
+    std::size_t floats = 0;  // size of the file in floats
+    std::vector<SparsePoseLevel> levels;
+};
 
 // The six head outputs by role, in the order of Manifest::output_blobs and
 // HeadOutputs; the names are the keys of the manifest's "outputs".
@@ -43,8 +79,11 @@ struct Manifest {
     int input_height = 0;
     int input_width = 0;
     AnchorConfig anchors;
-    // Output blob names in the order loc, cls, landmarks, yaw, pitch, roll.
+    // Output blob names in the order loc, cls, landmarks, yaw, pitch, roll
+    // (sparse pose heads: the first three only).
     std::array<std::string, 6> output_blobs;
+    PoseHeads pose_heads = PoseHeads::dense;
+    SparsePoseSpec sparse_pose;  // with PoseHeads::sparse
     std::string param_file;
     std::string bin_file;
 

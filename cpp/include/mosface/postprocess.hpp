@@ -28,9 +28,10 @@ struct HeadOutputs {
     const float* loc;    // (N, 4)
     const float* cls;    // (N, 2) logits: background, face
     const float* landm;  // (N, 10)
-    const float* yaw;    // (N, 66)
-    const float* pitch;  // (N, 66)
-    const float* roll;   // (N, 66)
+    // (N, 66) each; all three null for a model with sparse pose heads (see below).
+    const float* yaw;
+    const float* pitch;
+    const float* roll;
     std::size_t anchors;
 };
 
@@ -54,9 +55,13 @@ struct PoseStd {
 // they decode beyond kMaxDecodedCoordinate pixels (finite but absurd
 // regressions are refused, not clamped: no detection is ever non-finite).
 // pose_std, when given, receives one PoseStd per detection, in the same order.
+// kept_anchors (optional) receives each detection's anchor index. Without pose
+// outputs (sparse pose heads) it is required, and the angles (and pose_std) are
+// left 0 for the caller to compute from those anchors (SparsePoseHeads::estimate).
 std::vector<Detection> postprocess(const HeadOutputs& outputs, const PriorGrid& priors,
                                    const AnchorConfig& config, const PostprocessParams& params,
-                                   PixelScale scale, std::vector<PoseStd>* pose_std = nullptr);
+                                   PixelScale scale, std::vector<PoseStd>* pose_std = nullptr,
+                                   std::vector<std::size_t>* kept_anchors = nullptr);
 
 // Convenience: coordinates in pixels of a height x width network input.
 std::vector<Detection> postprocess(const HeadOutputs& outputs, int height, int width,

@@ -25,6 +25,11 @@ struct Prior {
     float cx, cy, w, h;  // normalised by input width / height
 };
 
+// Where an anchor sits: its level, feature-map cell and anchor-size index.
+struct AnchorCell {
+    int level, row, col, size;
+};
+
 // Random access to the priors of one input size without materialising them:
 // post-processing only needs the anchors of the few candidates above threshold.
 class PriorGrid {
@@ -35,6 +40,11 @@ public:
     int height() const { return height_; }
     int width() const { return width_; }
     Prior operator[](std::size_t index) const;
+    // Throws std::out_of_range for index >= size().
+    AnchorCell cell(std::size_t index) const;
+    std::size_t levels() const { return levels_.size(); }
+    int level_rows(std::size_t level) const { return levels_.at(level).rows; }
+    int level_cols(std::size_t level) const { return levels_.at(level).cols; }
 
 private:
     struct Level {

@@ -26,7 +26,8 @@ from .stream import time_stream
 DEFAULT_SIZES = ["640x480"]
 FULL_SIZES = ["320x240", "640x480", "640x640", "1280x720"]
 FULL_ARCHS = ["mos-s", "mos-m", "mos-tiny"]
-ENGINES = ["mosface", "ncnn-wheel", "onnxruntime", "torch"]
+ENGINES = ["mosface", "mosface-dense", "ncnn-wheel", "onnxruntime", "torch"]
+DENSE_NAME = "mosface (dense pose heads)"  # the same runtime on the --pose-heads dense conversion
 PEERS = ["yuface", "dlib-hog"]
 STREAM_FACES = 10  # faces tracked per frame in the stream row
 
@@ -41,8 +42,10 @@ def build_engine(name: str, model: BenchModel, threads: int, height: int, width:
 
     if name == "mosface":
         return engines.MosfaceEngine(model.ncnn_dir, threads, height, width)
+    if name == "mosface-dense":
+        return engines.MosfaceEngine(model.dense_dir, threads, height, width, name=DENSE_NAME)
     if name == "ncnn-wheel":
-        return engines.NcnnWheelEngine(model.ncnn_dir, threads, model.io())
+        return engines.NcnnWheelEngine(model.dense_dir, threads, model.io())
     if name == "onnxruntime":
         return engines.OnnxRuntimeEngine(model.onnx_path, threads, model.io()["mean"])
     if name == "torch":
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> dict:
             memory.append({"arch": arch, "height": height, "width": width,
                            **measure(engine_name, folder, height, width)})
     files = [{"arch": arch, "file": name, "bytes": (model.ncnn_dir / name).stat().st_size}
-             for arch, model in models.items() for name in ("model.param", "model.bin")]
+             for arch, model in models.items() for name in ("model.param", "model.bin", "pose_heads.bin")]
     return {"machine": machine_info(), "weights": "trained checkpoint" if args.checkpoint else
             "seeded, untrained (latency does not depend on weights)",
             "runs": args.runs, "warmup": args.warmup, "results": results, "memory": memory, "files": files,

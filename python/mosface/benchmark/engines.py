@@ -37,10 +37,11 @@ class Engine:
 class MosfaceEngine(Engine):
     gives = "boxes, landmarks, pose"
 
-    def __init__(self, model_dir: Path, threads: int, height: int, width: int, *, memory_pool: bool = False) -> None:
+    def __init__(self, model_dir: Path, threads: int, height: int, width: int, *, memory_pool: bool = False,
+                 name: str = "mosface") -> None:
         import mosface
 
-        self.name = "mosface (memory_pool=True)" if memory_pool else "mosface"
+        self.name = f"{name} (memory_pool=True)" if memory_pool else name
         self.detector = mosface.Detector(model_dir, num_threads=threads, input_height=height, input_width=width,
                                          memory_pool=memory_pool)
 

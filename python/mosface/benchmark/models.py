@@ -27,12 +27,14 @@ SEED = 0
 class BenchModel:
     arch: str
     checkpoint: Path  # our checkpoint format (mosface.training.checkpoint)
-    ncnn_dir: Path  # `mosface convert --dynamic` output
+    ncnn_dir: Path  # `mosface convert --dynamic` output (sparse pose heads, the default)
+    dense_dir: Path  # the same with --pose-heads dense (pose logits at every anchor)
     onnx_path: Path  # ONNX with dynamic height/width, for onnxruntime
     trained: bool
 
     def io(self) -> dict:
-        return read_io(self.ncnn_dir)
+        """The dense graph's blobs: engines other than mosface read all six outputs."""
+        return read_io(self.dense_dir)
 
 
 def read_io(ncnn_dir: Path) -> dict:
@@ -101,8 +103,10 @@ def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> Benc
     # A given checkpoint is identified by its content: another file never reuses this cache.
     tag = f"checkpoint-{sha256_of(checkpoint)[:10]}" if checkpoint else f"seed{SEED}"
     folder = cache_root / f"{arch}-{tag}-v{__version__}-{_code_fingerprint()}"
-    model = BenchModel(arch, folder / "checkpoint.pt", folder / "ncnn", folder / "model.onnx", checkpoint is not None)
-    if model.checkpoint.exists() and (model.ncnn_dir / "manifest.json").exists() and model.onnx_path.exists():
+    model = BenchModel(arch, folder / "checkpoint.pt", folder / "ncnn", folder / "ncnn-dense", folder / "model.onnx",
+                       checkpoint is not None)
+    manifests = [model.ncnn_dir / "manifest.json", model.dense_dir / "manifest.json"]
+    if model.checkpoint.exists() and all(m.exists() for m in manifests) and model.onnx_path.exists():
         return model
     if folder.exists():
         shutil.rmtree(folder)  # an interrupted earlier preparation
@@ -112,8 +116,10 @@ def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> Benc
     else:
         save_checkpoint(model.checkpoint, model_payload(_seeded_model(arch), source="seeded untrained (benchmark)"))
     # --arch: a checkpoint of another architecture is refused, not benchmarked under a wrong name.
-    status = convert_main(["convert", str(model.checkpoint), "--arch", arch, "--out", str(model.ncnn_dir), "--dynamic"])
-    if status != 0:
-        raise RuntimeError(f"converting {arch} for the benchmark failed (exit {status})")
+    for pose_heads, out in (("sparse", model.ncnn_dir), ("dense", model.dense_dir)):
+        status = convert_main(["convert", str(model.checkpoint), "--arch", arch, "--out", str(out), "--dynamic",
+                               "--pose-heads", pose_heads])
+        if status != 0:
+            raise RuntimeError(f"converting {arch} ({pose_heads} pose heads) for the benchmark failed (exit {status})")
     _export_dynamic_onnx(model.checkpoint, model.onnx_path)
     return model
