@@ -41,9 +41,11 @@ MAX_SIDE = 2048
 MODEL_CACHE = Path.home() / ".cache" / "mosface" / "bench"
 # Priority order of the sweep (cheap and most asked-for first): on a busy 2-core machine the
 # 640x480 rows of MOS-S/MOS-M take many minutes each, and the JSON is written after every row.
+POSE_HEADS = ("sparse", "dense")  # mosface convert --pose-heads: sparse is the default
 SWEEP = [
-    (arch, size, fp16)
+    (arch, size, fp16, pose_heads)
     for size in SWEEP_SIZES
+    for pose_heads in POSE_HEADS
     for fp16 in (False, True)
     for arch in ("mos-tiny", "mos-s", "mos-m")
 ]
@@ -110,13 +112,21 @@ def mac_ratio_estimate(arch: str, width: int, height: int) -> dict:
 
 
 def count_row(
-    tools: Tools, arch: str, size: str, *, fp16: bool, runs: int, check_linearity: bool
+    tools: Tools,
+    arch: str,
+    size: str,
+    *,
+    fp16: bool,
+    pose_heads: str,
+    runs: int,
+    check_linearity: bool,
 ) -> dict:
     """One JSON row: instructions of one detect, by class, and the estimates."""
     from mosface.benchmark.models import prepare
 
     height, width = parse_size(size)
-    model = prepare(arch, MODEL_CACHE).ncnn_dir
+    prepared = prepare(arch, MODEL_CACHE)
+    model = prepared.ncnn_dir if pose_heads == "sparse" else prepared.dense_dir
     extra = ["--fp16"] if fp16 else []
 
     def command(n: int) -> list[str]:
@@ -145,6 +155,7 @@ def count_row(
         "arch": arch,
         "size": size,
         "fp16": fp16,
+        "pose_heads": pose_heads,
         "threads": 1,
         "instructions": step["total"],
         "instructions_by_class": {c: step[c] for c in counting.CLASSES},
@@ -175,16 +186,17 @@ def report(tools: Tools, rows: list[dict]) -> dict:
 def markdown_table(result: dict) -> str:
     """The README / docs/arm.md table: instruction-based estimates with the MAC-ratio ones beside."""
     lines = [
-        "| model | size | storage | G instructions | NEON/FP | load/store | 1 x A72 (ms) | 2 x A72 (ms) "
+        "| model | size | pose heads | storage | G instructions | NEON/FP | load/store | 1 x A72 (ms) | 2 x A72 (ms) "
         "| MAC-ratio 2 x A72 (ms) | instructions ÷ MAC-ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         total = row["instructions"]
         by_class = row["instructions_by_class"]
         low, high = row["rk3399_estimate_range_ms"]
         lines.append(
-            f"| {row['arch']} | {row['size']} | {'fp16' if row['fp16'] else 'fp32'} | {total / 1e9:.3f} "
+            f"| {row['arch']} | {row['size']} | {row['pose_heads']} | {'fp16' if row['fp16'] else 'fp32'} "
+            f"| {total / 1e9:.3f} "
             f"| {100 * by_class['simd_fp'] / total:.0f}% | {100 * by_class['load_store'] / total:.0f}% "
             f"| ~{row['rk3399_estimate_ms']:.0f} ({low:.0f}-{high:.0f}) | ~{row['rk3399_estimate_ms_2_threads']:.0f} "
             f"| ~{row['mac_ratio_estimate_ms_2_threads']:.0f} | {row['instruction_to_mac_estimate']:.2f} |"
@@ -206,17 +218,24 @@ def markdown_table(result: dict) -> str:
 
 
 def canonical_order(row: dict) -> tuple:
-    return ARCHS.index(row["arch"]), SWEEP_SIZES.index(row["size"]), row["fp16"]
+    return (
+        ARCHS.index(row["arch"]),
+        SWEEP_SIZES.index(row["size"]),
+        POSE_HEADS.index(row["pose_heads"]),
+        row["fp16"],
+    )
 
 
 def sweep(tools: Tools, runs: int, save: Callable[[list[dict]], None]) -> list[dict]:
     """The sweep, two rows at a time, saved after every row (a long sweep keeps what it did)."""
     rows: list[dict] = []
 
-    def one(case: tuple[str, str, bool]) -> dict:
-        arch, size, fp16 = case
-        row = count_row(tools, arch, size, fp16=fp16, runs=runs, check_linearity=False)
-        print(f"counted {arch} {size} {'fp16' if fp16 else 'fp32'}", flush=True)
+    def one(case: tuple[str, str, bool, str]) -> dict:
+        arch, size, fp16, pose_heads = case
+        row = count_row(
+            tools, arch, size, fp16=fp16, pose_heads=pose_heads, runs=runs, check_linearity=False
+        )
+        print(f"counted {arch} {size} {pose_heads} {'fp16' if fp16 else 'fp32'}", flush=True)
         return row
 
     tools.calibration()  # once, before the threads
@@ -233,9 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", help="WIDTHxHEIGHT of the synthetic image, e.g. 320x240")
     parser.add_argument("--fp16", action="store_true", help="fp16 storage (mosface-bench --fp16)")
     parser.add_argument(
+        "--pose-heads",
+        choices=POSE_HEADS,
+        default="sparse",
+        help="the model's pose heads (mosface convert --pose-heads; default sparse)",
+    )
+    parser.add_argument(
         "--sweep",
         action="store_true",
-        help=f"{', '.join(ARCHS)} x {', '.join(SWEEP_SIZES)} x fp32/fp16",
+        help=f"{', '.join(ARCHS)} x {', '.join(SWEEP_SIZES)} x sparse/dense x fp32/fp16",
     )
     parser.add_argument(
         "--runs", type=int, default=1, help="N: count N, N+1 and N+2 timed detects (default 1)"
@@ -288,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.arch,
                     args.size,
                     fp16=args.fp16,
+                    pose_heads=args.pose_heads,
                     runs=args.runs,
                     check_linearity=True,
                 )
