@@ -110,7 +110,7 @@ def sparse_pose_cases(model_dir: Path, faces: list[int], seconds: float) -> list
         .astype(np.float32)
         for s in manifest["anchors"]["steps"]
     ]
-    anchors = len(mosface.priors(height, width))
+    anchors = len(mosface.priors(height, width, anchors=manifest["anchors"]))
     cases = []
     for count in faces:
         chosen = rng.choice(anchors, size=count, replace=False).astype(np.int64)
