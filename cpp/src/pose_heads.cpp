@@ -14,6 +14,8 @@
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
 
+#include "finite.hpp"
+
 namespace mosface {
 
 namespace {
@@ -95,15 +97,6 @@ void relu(float* values, int count) {
     for (int i = 0; i < count; ++i) {
         values[i] = std::max(values[i], 0.f);
     }
-}
-
-bool all_finite(const float* values, int count) {
-    float probe = 0.f;
-#pragma omp simd reduction(+ : probe)
-    for (int i = 0; i < count; ++i) {
-        probe += values[i] - values[i];
-    }
-    return probe == 0.f;
 }
 
 std::size_t weight_count(const PoseLayerSpec& spec) {

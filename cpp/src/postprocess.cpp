@@ -13,6 +13,8 @@
 #include "mosface/nms.hpp"
 #include "mosface/pose.hpp"
 
+#include "finite.hpp"
+
 namespace mosface {
 
 void PostprocessParams::validate() const {
@@ -73,16 +75,6 @@ std::vector<Candidate> threshold_candidates(const float* cls, std::size_t anchor
                                     [&](const Candidate& c) { return !(probability(c.logit_margin) > conf_threshold); }),
                      candidates.end());
     return candidates;
-}
-
-// Branch-free so it vectorises: x - x is 0 for finite x and NaN for NaN or +-inf.
-bool all_finite(const float* values, int count) {
-    float probe = 0.f;
-#pragma omp simd reduction(+ : probe)
-    for (int i = 0; i < count; ++i) {
-        probe += values[i] - values[i];
-    }
-    return probe == 0.f;
 }
 
 bool has_pose(const HeadOutputs& outputs) { return outputs.yaw != nullptr; }
