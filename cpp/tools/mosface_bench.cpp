@@ -49,8 +49,9 @@ model: median and p90 over the timed iterations, then one JSON line.
   --warmup N              untimed calls first (default 5)
   --threads N             ncnn threads; 0 = ncnn's default, the number of big
                           cores (default 0)
-  --powersave MODE        cores to run on: all, little or big (default all);
-                          ncnn's set_cpu_powersave, which pins the threads
+  --powersave MODE        pin the threads that run inference to all, little or
+                          big cores (ncnn's CPU sets); default: leave thread
+                          affinity alone (no extra OpenMP team is started)
   --fp16                  fp16 storage and arithmetic where the CPU has them
                           (the RK3399 has fp16 storage only)
   --memory-pool           keep freed buffers between runs, bounded by the
@@ -85,7 +86,7 @@ struct Arguments {
     int iterations = 50;
     int warmup = 5;
     int threads = 0;
-    mosface::PowerSave powersave = mosface::PowerSave::all;
+    mosface::PowerSave powersave = mosface::PowerSave::keep;
     bool fp16 = false;
     bool memory_pool = false;
     bool vary_size = false;
@@ -137,7 +138,8 @@ const char* powersave_name(mosface::PowerSave mode) {
     switch (mode) {
         case mosface::PowerSave::little: return "little";
         case mosface::PowerSave::big: return "big";
-        default: return "all";
+        case mosface::PowerSave::all: return "all";
+        default: return "unchanged";
     }
 }
 
