@@ -165,7 +165,8 @@ def fetch_sdist(cache_root: Path) -> Path:
 
 
 def cache_key(options: dict[str, str], toolchain: Path | None) -> str:
-    material = dict(options)
+    # The toolchain file counts by content, not by path: every clone shares one build.
+    material = {k: v for k, v in options.items() if k != "CMAKE_TOOLCHAIN_FILE"}
     if toolchain is not None:
         material["toolchain_sha256"] = sha256_of(toolchain)
     blob = json.dumps(material, sort_keys=True).encode()
