@@ -23,15 +23,16 @@ Detection gate: ``mosface.postprocess`` on the engine's and the float64
   outputs must give the same detections (greedy match by IoU): IoU >= 0.99,
   |score diff| <= 1e-3, |landmark diff| <= 1 px, |angle diff| <= 0.5 degree,
   each widened like the raw gate by NOISE_FACTOR x what float32 torch itself
-  misses by. When float32 torch does not even find the float64 faces (its
-  noise flips a decision), no float32 engine can be held to them: the report
-  says so in its notes instead of failing blindly; the raw gate still holds.
-  The confidence threshold is chosen from the float64 scores of each image: in
-  the widest gap between the 20th and 200th best anchor. An untrained model
-  has near-uniform scores, so a fixed 0.5 would test nothing (or everything);
-  a threshold inside a gap makes a few dozen candidates pass NMS and keeps
-  borderline anchors from flipping. The NMS threshold is chosen the same way,
-  in the widest gap of the candidates' pairwise IoUs within [0.3, 0.5].
+  misses by.
+  Thresholds: the confidence threshold sits in a gap of the float64 scores of
+  each image, between the 20th and 200th best anchor (then the 3rd and 20th),
+  and the NMS threshold in a gap of the candidates' pairwise IoUs within
+  [0.3, 0.5]; a fixed 0.5 would test nothing (or everything) on an untrained
+  model's near-uniform scores. Of the widest gaps, the first (conf, nms) pair
+  whose decisions survive float32-sized drifts x NOISE_FACTOR is used. When
+  no pair does (near-tied overlapping boxes, an IoU on the threshold), no
+  float32 engine can be held to the float64 faces: the report says so in its
+  notes instead of failing blindly, and the raw gate still holds.
 """
 
 from __future__ import annotations
