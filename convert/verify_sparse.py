@@ -24,7 +24,7 @@ from torch import nn
 import mosface
 from mosface import _core
 
-from .manifest import read_manifest
+from ..training.priors import manifest_anchors
 from .runners import float64_copy, network_input, torch_outputs
 from .verify import RAW_MAX_ABS, ParityReport, _figure, seeded_image, size_key, verify
 
@@ -50,8 +50,8 @@ def torch_outputs_and_features(model: nn.Module, x: np.ndarray) -> tuple[list[np
 
 def sparse_pose_logits(folder: Path, features: list[np.ndarray], height: int, width: int) -> list[np.ndarray]:
     """yaw, pitch, roll logits (N, 66) at every anchor, from the runtime's sparse heads."""
-    anchor_config = read_manifest(folder)["anchors"]
-    anchors = np.arange(len(mosface.priors(height, width, anchors=anchor_config)), dtype=np.int64)
+    priors = mosface.priors(height, width, anchors=manifest_anchors())  # as verify.detections
+    anchors = np.arange(len(priors), dtype=np.int64)
     maps = [np.ascontiguousarray(f, dtype=np.float32) for f in features]
     logits = _core.SparsePoseHeads(str(folder)).logits(maps, height, width, anchors)
     return [np.ascontiguousarray(logits[:, angle]) for angle in range(3)]
