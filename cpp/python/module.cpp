@@ -412,14 +412,14 @@ PYBIND11_MODULE(_core, m) {
                            "A converted MOS model (ncnn) plus post-processing; safe to share between threads.\n"
                            "Detector(model, bin_path=None, *, conf_threshold=0.5, nms_threshold=0.4, top_k=5000,\n"
                            "         keep_top_k=750, num_threads=None, powersave=None, fp16=False, light_mode=True,\n"
-                           "         memory_pool=False, input_height=None, input_width=None)")
+                           "         memory_pool=True, input_height=None, input_width=None)")
         .def(py::init<const py::object&, const py::object&, float, float, int, int,
                       const std::optional<int>&, const py::handle&, bool, bool, bool, const std::optional<int>&,
                       const std::optional<int>&>(),
              py::arg("model"), py::arg("bin_path") = py::none(), py::kw_only(), py::arg("conf_threshold") = 0.5f,
              py::arg("nms_threshold") = 0.4f, py::arg("top_k") = 5000, py::arg("keep_top_k") = 750,
              py::arg("num_threads") = py::none(), py::arg("powersave") = py::none(), py::arg("fp16") = false,
-             py::arg("light_mode") = true, py::arg("memory_pool") = false, py::arg("input_height") = py::none(),
+             py::arg("light_mode") = true, py::arg("memory_pool") = true, py::arg("input_height") = py::none(),
              py::arg("input_width") = py::none())
         .def("detect", &PyDetector::detect, py::arg("image"), py::kw_only(), py::arg("return_uncertainty") = false,
              py::arg("format") = "bgr", py::arg("rotation") = 0, py::arg("roi") = py::none(),
@@ -478,20 +478,23 @@ PYBIND11_MODULE(_core, m) {
                     py::dict out;
                     out["in_use"] = c.in_use;
                     out["peak_requested"] = c.peak_requested;
-                    out["peak_in_use"] = c.peak_in_use;
-                    out["cached"] = c.cached;
-                    out["peak_held"] = c.peak_held;
-                    out["fresh_allocations"] = c.fresh_allocations;
-                    out["fresh_bytes"] = c.fresh_bytes;
-                    out["reused"] = c.reused;
+                    out["from_block"] = c.from_block;
+                    out["from_system"] = c.from_system;
+                    out["system_bytes"] = c.system_bytes;
                     return out;
                 };
                 py::dict out;
                 out["blobs"] = as_dict(counts.blobs);
                 out["workspace"] = as_dict(counts.workspace);
+                out["live_peak"] = counts.live_peak;
+                out["block_bytes"] = counts.block_bytes;
+                out["block_peak_bytes"] = counts.block_peak_bytes;
+                out["plans"] = counts.plans;
+                out["misses"] = counts.misses;
                 return out;
             },
-            "Bytes held by the allocator of ncnn's feature maps ('blobs') and layer scratch ('workspace').")
+            "Bytes of ncnn's feature maps ('blobs') and layer scratch ('workspace'), their joint live_peak, and "
+            "the planned block that holds them (block_bytes, block_peak_bytes, plans, misses).")
         .def("__repr__", [](const PyDetector& d) {
             const mosface::DetectorOptions o = d.core().options();
             return "<mosface.Detector " + d.core().manifest().architecture + " " + std::to_string(o.input_width) +

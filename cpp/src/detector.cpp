@@ -18,6 +18,8 @@
 #include "net.h"
 
 #include "allocator.hpp"
+#include "input_convolution.hpp"
+#include "stem_pool.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
@@ -114,10 +116,9 @@ class Detector::Impl {
 public:
     Impl(const std::string& model, const std::string& bin_path, const DetectorOptions& options)
         : options_(options),
-          // Feature maps live across layers: reuse only near their size. Workspaces
-          // live within one layer: any larger cached one serves.
-          blob_allocator_(options.memory_pool, 1),
-          workspace_allocator_(options.memory_pool, 0) {
+          arena_(options.memory_pool),
+          blob_allocator_(arena_, BufferKind::blob),
+          workspace_allocator_(arena_, BufferKind::workspace) {
         std::string folder;
         std::string param_path;
         if (is_directory(model)) {
@@ -158,6 +159,14 @@ public:
         // Rows, format, rotation and region are checked by UprightFrame below.
         check_image_size(static_cast<std::uint64_t>(image.height), static_cast<std::uint64_t>(image.width),
                          image.row_stride);
+        // Format, region and rotation handled here; `upright` is what the network sees.
+        const auto start = std::chrono::steady_clock::now();
+        const UprightFrame upright(image);
+        int resized_h = 0;
+        int resized_w = 0;
+        fit_size(upright.height(), upright.width(), &resized_h, &resized_w);
+        // Before the extractor and every Mat: they must all be gone when the call ends.
+        const FrameArena::Call call(arena_, resized_h, resized_w);
         PostprocessParams params;
         PowerSave powersave = PowerSave::keep;
         ncnn::Extractor extractor = [&] {
@@ -171,12 +180,6 @@ public:
         extractor.set_blob_allocator(&blob_allocator_);
         extractor.set_workspace_allocator(&workspace_allocator_);
 
-        const auto start = std::chrono::steady_clock::now();
-        // Format, region and rotation handled here; `upright` is what the network sees.
-        const UprightFrame upright(image);
-        int resized_h = 0;
-        int resized_w = 0;
-        fit_size(upright.height(), upright.width(), &resized_h, &resized_w);
         ncnn::Mat input = ncnn::Mat::from_pixels_resize(upright.data(), upright.ncnn_type(), upright.width(),
                                                         upright.height(), upright.row_stride(), resized_w, resized_h,
                                                         &blob_allocator_);
@@ -184,15 +187,22 @@ public:
         input.substract_mean_normalize(manifest_.mean.data(), manifest_.norm.data());
         int net_h = resized_h;
         int net_w = resized_w;
-        if (manifest_.size_policy == SizePolicy::fixed && (resized_h != input_h_ || resized_w != input_w_)) {
+        if (manifest_.size_policy == SizePolicy::fixed) {
             // Pad bottom/right with zeros (the mean colour) so coordinates need no shift.
-            ncnn::Mat padded;
-            ncnn::copy_make_border(input, padded, 0, input_h_ - resized_h, 0, input_w_ - resized_w,
-                                   ncnn::BORDER_CONSTANT, 0.f);
-            check_allocated(padded, "the padded image");
-            input = padded;
             net_h = input_h_;
             net_w = input_w_;
+        }
+        const int border = input_border_;
+        if (border > 0 || net_h != resized_h || net_w != resized_w) {
+            // One copy: the fixed size's padding and the first convolution's own zero border.
+            ncnn::Option border_opt = net_.opt;  // its thread count: a default Option starts ncnn's default team
+            border_opt.blob_allocator = &blob_allocator_;
+            border_opt.workspace_allocator = &workspace_allocator_;
+            ncnn::Mat padded;
+            ncnn::copy_make_border(input, padded, border, border + net_h - resized_h, border,
+                                   border + net_w - resized_w, ncnn::BORDER_CONSTANT, 0.f, border_opt);
+            check_allocated(padded, "the padded image");
+            input = padded;
         }
         const double preprocess_ms = milliseconds_since(start);
 
@@ -251,7 +261,7 @@ public:
 
     const Manifest& manifest() const { return manifest_; }
 
-    MemoryCounts memory_counts() const { return {blob_allocator_.counts(), workspace_allocator_.counts()}; }
+    MemoryCounts memory_counts() const { return arena_.counts(); }
 
     DetectorOptions options() const {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -301,7 +311,7 @@ private:
         options_.num_threads = resolved_threads(options_.num_threads);
         net_.opt.use_vulkan_compute = false;
         net_.opt.lightmode = options_.light_mode;
-        net_.opt.use_local_pool_allocator = false;  // each extractor gets the bounded allocators
+        net_.opt.use_local_pool_allocator = false;  // each extractor gets the arena's allocators
         net_.opt.num_threads = options_.num_threads;
         net_.opt.use_fp16_packed = options_.fp16;
         net_.opt.use_fp16_storage = options_.fp16;
@@ -313,8 +323,11 @@ private:
         check_regular_file(weights_path, "model weights (.bin)", kMaxWeightsBytes);  // before fopen: no FIFO wait
         CountingFileReader weights(weights_path, "model weights (.bin)");
         check_param_header(param_text, param_path);
-        const std::string text(param_text.begin(), param_text.end());
-        if (net_.load_param_mem(text.c_str()) != 0) {
+        const InputConvolution rewritten =
+            rewrite_input_convolution(std::string(param_text.begin(), param_text.end()), manifest_.input_blob);
+        input_border_ = rewritten.border;
+        net_.register_custom_layer(kStemPoolType, create_stem_pool);
+        if (net_.load_param_mem(rewritten.param.c_str()) != 0) {
             throw ModelError(param_path +
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "
                              "which); regenerate it with `mosface convert`");
@@ -403,11 +416,13 @@ private:
     std::unique_ptr<const SparsePoseHeads> sparse_pose_;  // with sparse pose heads only
     DetectorOptions options_;
     // Declared before net_: ncnn's Mats must be gone before their allocator is.
-    mutable BoundedPoolAllocator blob_allocator_;  // thread-safe; detect() is const
-    mutable BoundedPoolAllocator workspace_allocator_;
+    mutable FrameArena arena_;  // thread-safe; detect() is const
+    mutable ArenaAllocator blob_allocator_;
+    mutable ArenaAllocator workspace_allocator_;
     ncnn::Net net_;
     int input_h_ = 0;
     int input_w_ = 0;
+    int input_border_ = 0;  // zeros around the network input, folded out of its first layer
     mutable std::mutex mutex_;  // guards options_ and net_.opt against concurrent setters
 };
 

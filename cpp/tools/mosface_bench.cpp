@@ -54,8 +54,9 @@ model: median and p90 over the timed iterations, then one JSON line.
                           affinity alone (no extra OpenMP team is started)
   --fp16                  fp16 storage and arithmetic where the CPU has them
                           (the RK3399 has fp16 storage only)
-  --memory-pool           keep freed buffers between runs, bounded by the
-                          largest live set (default: malloc alone)
+  --no-memory-pool        malloc alone for feature maps and workspaces
+                          (default: one block planned from the previous
+                          call at the same size, kept between calls)
   --vary-size             each call detects on a random sub-rectangle (16x16
                           up to the full image): memory under changing sizes
   --conf-threshold F      face probability threshold (default 0.5)
@@ -88,7 +89,7 @@ struct Arguments {
     int threads = 0;
     mosface::PowerSave powersave = mosface::PowerSave::keep;
     bool fp16 = false;
-    bool memory_pool = false;
+    bool memory_pool = true;
     bool vary_size = false;
     float conf_threshold = 0.5f;
     float nms_threshold = 0.4f;
@@ -174,8 +175,8 @@ Arguments parse_arguments(int argc, char** argv) {
             args.powersave = parse_powersave(value());
         } else if (option == "--fp16") {
             args.fp16 = true;
-        } else if (option == "--memory-pool") {
-            args.memory_pool = true;
+        } else if (option == "--no-memory-pool") {
+            args.memory_pool = false;
         } else if (option == "--vary-size") {
             args.vary_size = true;
         } else if (option == "--conf-threshold") {
@@ -464,24 +465,26 @@ int run(const Arguments& args) {
              << "_p90_ms\": " << fixed(p90, 4);
     }
     // Where the memory went: the process before and after loading, after the
-    // warm-up and at its peak, and what the allocators of ncnn's activations
-    // and workspaces held (mosface's counting allocator).
+    // warm-up and at its peak; the live set of ncnn's feature maps and
+    // workspaces and the planned block that holds them (mosface's FrameArena).
     const mosface::MemoryCounts counts = detector.memory_counts();
     const double rss_end = status_mib("VmRSS");
     const double peak_rss = status_mib("VmHWM");
     std::printf("memory (MiB): start %.1f, after load %.1f, after warm-up %.1f, end %.1f, peak %.1f; "
-                "activations peak %.1f (held %.1f), workspace peak %.1f (held %.1f)%s\n",
-                rss_start, rss_loaded, rss_warm, rss_end, peak_rss, mib(counts.blobs.peak_in_use),
-                mib(counts.blobs.peak_held), mib(counts.workspace.peak_in_use), mib(counts.workspace.peak_held),
+                "live set peak %.1f (feature maps %.1f, workspaces %.1f), block %.1f, plans %llu, misses %llu%s\n",
+                rss_start, rss_loaded, rss_warm, rss_end, peak_rss, mib(counts.live_peak),
+                mib(counts.blobs.peak_requested), mib(counts.workspace.peak_requested), mib(counts.block_peak_bytes),
+                static_cast<unsigned long long>(counts.plans), static_cast<unsigned long long>(counts.misses),
                 args.vary_size ? ", random sizes" : "");
     json << ", \"vary_size\": " << (args.vary_size ? "true" : "false") << ", \"memory_pool\": "
          << (args.memory_pool ? "true" : "false") << ", \"rss_start_mib\": " << fixed(rss_start, 1)
          << ", \"rss_after_load_mib\": " << fixed(rss_loaded, 1) << ", \"rss_after_warmup_mib\": " << fixed(rss_warm, 1)
          << ", \"rss_end_mib\": " << fixed(rss_end, 1) << ", \"peak_rss_mib\": " << fixed(peak_rss, 1)
-         << ", \"activations_peak_mib\": " << fixed(mib(counts.blobs.peak_in_use), 2)
-         << ", \"activations_held_peak_mib\": " << fixed(mib(counts.blobs.peak_held), 2)
-         << ", \"workspace_peak_mib\": " << fixed(mib(counts.workspace.peak_in_use), 2)
-         << ", \"workspace_held_peak_mib\": " << fixed(mib(counts.workspace.peak_held), 2) << "}";
+         << ", \"live_peak_mib\": " << fixed(mib(counts.live_peak), 2)
+         << ", \"activations_peak_mib\": " << fixed(mib(counts.blobs.peak_requested), 2)
+         << ", \"workspace_peak_mib\": " << fixed(mib(counts.workspace.peak_requested), 2)
+         << ", \"block_peak_mib\": " << fixed(mib(counts.block_peak_bytes), 2) << ", \"plans\": " << counts.plans
+         << ", \"misses\": " << counts.misses << "}";
     std::printf("faces: %zu\n%s\n", faces.size(), json.str().c_str());
 
     if (!args.json_path.empty()) {

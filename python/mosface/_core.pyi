@@ -1,7 +1,7 @@
 """Type stubs of the compiled core (mosface._core)."""
 
 import os
-from typing import Literal, TypedDict, overload
+from typing import Any, Literal, TypedDict, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -78,15 +78,16 @@ class Detector:
         powersave: PowerSave | int | None = None,
         fp16: bool = False,
         light_mode: bool = True,
-        memory_pool: bool = False,
+        memory_pool: bool = True,
         input_height: int | None = None,
         input_width: int | None = None,
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
         num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction.
-        memory_pool True: keep freed buffers for later calls, bounded by the largest live set
-        (more memory than malloc alone). powersave: ncnn's core set; each detect() pins its
+        memory_pool True: feature maps and workspaces in one block planned from the previous
+        call at the same size (about the largest live set), kept between calls; False: malloc
+        alone (nothing kept, but heap fragmentation and page faults every call). powersave: ncnn's core set; each detect() pins its
         calling thread and ncnn's workers to it (None leaves affinity alone; a set this CPU
         lacks raises ValueError). input_height/width: the box images are fitted into, at most
         8192 (default: the manifest's size; a fixed-size model accepts only that).
@@ -133,10 +134,10 @@ class Detector:
         """detect() plus preprocess_ms, inference_ms and postprocess_ms of this call."""
     def network_input_size(self, *, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the network input used for an image of this size."""
-    def memory_counts(self) -> dict[str, dict[str, int]]:
-        """Bytes held by the allocator of ncnn's feature maps ('blobs') and layer scratch ('workspace'):
-        in_use, peak_requested (the live set), peak_in_use, cached, peak_held, fresh_allocations,
-        fresh_bytes, reused."""
+    def memory_counts(self) -> dict[str, Any]:
+        """Bytes of ncnn's feature maps ('blobs') and layer scratch ('workspace'), each a dict of
+        in_use, peak_requested, from_block, from_system, system_bytes; live_peak (both kinds alive
+        at once); the planned block: block_bytes, block_peak_bytes, plans, misses."""
     conf_threshold: float
     nms_threshold: float
     top_k: int

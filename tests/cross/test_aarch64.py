@@ -155,22 +155,25 @@ def test_mosface_bench_reports_stages_and_json(host_bench: Path, fixture_folder:
     for stage in ("preprocess", "inference", "postprocess", "total"):
         assert 0 <= summary[f"{stage}_median_ms"] <= summary[f"{stage}_p90_ms"]
     # The memory account: resident memory only grows to its peak; the activations'
-    # live set holds at least the float32 input blob (3 x 96 x 80 x 4 bytes).
+    # live set holds at least the float32 input blob (3 x 96 x 80 x 4 bytes), and
+    # the block the calls after the first replay in holds the whole live set.
     assert 0 < summary["rss_start_mib"] <= summary["rss_after_load_mib"] <= summary["peak_rss_mib"]
     assert summary["activations_peak_mib"] * 2**20 >= 3 * 96 * 80 * 4
-    assert summary["memory_pool"] is False
+    assert summary["live_peak_mib"] >= summary["activations_peak_mib"]
+    assert summary["block_peak_mib"] >= summary["live_peak_mib"]
+    assert (summary["memory_pool"], summary["plans"], summary["misses"]) == (True, 1, 0)
     assert summary["vary_size"] is False
 
 
-def test_mosface_bench_input_box_and_pool(host_bench: Path, fixture_folder: Path) -> None:
+def test_mosface_bench_input_box_and_malloc(host_bench: Path, fixture_folder: Path) -> None:
     # (--vary-size is not run here: the tiny fixture's pooling matches the anchor grid
     # only at multiples of 32, and random sizes would hit the anchor-count check.)
     result = run([host_bench, fixture_folder / "tiny", "--size", "128x128", "--input-size", "96x96",
-                  "--memory-pool", "--iterations", "5", "--warmup", "1"])
+                  "--no-memory-pool", "--iterations", "5", "--warmup", "1"])
     check(result)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["net_width"], summary["net_height"]) == (96, 96)  # the image, fitted into the box
-    assert summary["memory_pool"] is True
+    assert (summary["memory_pool"], summary["plans"], summary["block_peak_mib"]) == (False, 0, 0)
 
 
 def test_mosface_bench_input_size_sets_the_network_input(host_bench: Path, fixture_folder: Path,

@@ -34,32 +34,32 @@ struct DetectorOptions {
     PowerSave powersave = PowerSave::keep;  // applied to the threads running each detect()
     bool fp16 = false;        // fp16 storage and arithmetic where the CPU has them
     bool light_mode = true;   // free intermediate blobs early (less memory)
-    // Keep freed activation and workspace buffers for reuse by later calls,
-    // never more than the largest live set seen (see AllocatorCounts). Off by
-    // default: malloc alone reused its freed memory as fast on MOS and held
-    // less (MOS-S 640x480, Python process, one detect: 92 MiB peak against
-    // 137 MiB with ncnn's keep-everything pool; docs/memory.md).
-    bool memory_pool = false;
+    // Feature maps and workspaces in one block planned from the previous call
+    // at the same network size (about the largest live set; see FrameArena in
+    // docs/memory.md), kept between calls. false: malloc alone, nothing kept
+    // between calls, but heap fragmentation and page faults on every call.
+    bool memory_pool = true;
     int input_height = 0;     // 0: the manifest's size; at most kMaxInputSide per side
     int input_width = 0;
 };
 
-// What mosface's allocator for ncnn's activations (blobs) or layer
-// workspaces holds, in bytes; buffers are counted at their real size.
+// Bytes of one kind of ncnn buffer: feature maps (blobs) or layer workspaces.
 struct AllocatorCounts {
-    std::size_t in_use = 0;       // handed to ncnn now
-    std::size_t peak_requested = 0;  // most bytes ncnn asked for at once: the live set, the bound
-    std::size_t peak_in_use = 0;  // most handed out at once (a reused buffer may be larger than asked)
-    std::size_t cached = 0;       // freed by ncnn, kept for reuse (memory_pool)
-    std::size_t peak_held = 0;    // most in use + cached at once
-    std::uint64_t fresh_allocations = 0;  // requests the system served
-    std::uint64_t fresh_bytes = 0;
-    std::uint64_t reused = 0;             // requests a cached buffer served
+    std::size_t in_use = 0;          // handed to ncnn now (as requested)
+    std::size_t peak_requested = 0;  // most bytes of this kind alive at once
+    std::uint64_t from_block = 0;    // requests served inside the planned block
+    std::uint64_t from_system = 0;   // requests the system served (first call at a size, misses)
+    std::uint64_t system_bytes = 0;
 };
 
 struct MemoryCounts {
     AllocatorCounts blobs;      // feature maps (inputs and outputs of layers)
     AllocatorCounts workspace;  // per-layer scratch (padding, im2col, Winograd tiles)
+    std::size_t live_peak = 0;  // most bytes of both kinds alive at once: what a perfect plan needs
+    std::size_t block_bytes = 0;       // the planned block now (0: none yet, or memory_pool off)
+    std::size_t block_peak_bytes = 0;  // the largest it has been
+    std::uint64_t plans = 0;           // plans made: one per new network size, or after a miss
+    std::uint64_t misses = 0;          // requests the block could not serve as planned
 };
 
 // Wall time of each stage of one detect() call, in milliseconds.
