@@ -112,12 +112,13 @@ int uniform_pad(const LayerLine& layer, int left_id, int right_id, int top_id, i
     return right == left && top == left && bottom == left ? left : -1;
 }
 
-// A 3x3 stride-2 convolution of an image (1 to 4 channels), zero padding 1, ReLU or
-// no activation: what StemPool computes.
+// A 3x3 stride-2 convolution of an image of 1 to 3 channels (ncnn keeps them
+// unpacked on every CPU, as StemPool passes them on), zero padding 1, ReLU or no
+// activation: what StemPool computes.
 bool is_stem_convolution(const LayerLine& conv) {
     const long outputs = int_param(conv, kNumOutput, 0);
     const long weights = int_param(conv, kWeightDataSize, 0);
-    if (outputs < 1 || weights < 1 || weights % (outputs * 9) != 0 || weights / (outputs * 9) > 4) {
+    if (outputs < 1 || weights < 1 || weights % (outputs * 9) != 0 || weights / (outputs * 9) > 3) {
         return false;
     }
     const auto value = conv.params.find(kPadValue);

@@ -4,24 +4,51 @@
 #include "stem_pool.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <cstring>
+#include <memory>
 
 #include "mat.h"
 #include "modelbin.h"
+#include "option.h"
 #include "paramdict.h"
 
 namespace mosface {
 
 namespace {
 
-constexpr int kTaps = 9;  // 3x3
-constexpr int kMaxInChannels = 4;  // an image: gray, BGR or BGRA
+// Output rows per band: the convolution computes 2 x kBandRows + 1 rows a band,
+// one more than its share (the row two bands' poolings both read): 3% extra
+// work for about 1.5 MiB at 640x480 instead of 14.
+constexpr int kBandRows = 16;
 
 // Parameter ids, those of ncnn's Convolution for what the two layers share.
 constexpr int kNumOutput = 0;
 constexpr int kBiasTerm = 5;
 constexpr int kWeightDataSize = 6;
-constexpr int kActivation = 9;  // 0 none, 1 ReLU
+constexpr int kActivation = 9;
+
+struct LayerDeleter {
+    void operator()(ncnn::Layer* layer) const { delete layer; }
+};
+using LayerPtr = std::unique_ptr<ncnn::Layer, LayerDeleter>;
+
+// The inner layers run in fp32 whatever the net's storage options: StemPool
+// takes and gives fp32, and ncnn converts around it.
+ncnn::Option inner_option(const ncnn::Option& opt) {
+    ncnn::Option inner = opt;
+    inner.use_fp16_packed = inner.use_fp16_storage = inner.use_fp16_arithmetic = false;
+    inner.use_bf16_packed = inner.use_bf16_storage = false;
+    inner.use_int8_packed = inner.use_int8_storage = inner.use_int8_arithmetic = false;
+    inner.blob_allocator = opt.workspace_allocator;  // band results are scratch
+    return inner;
+}
+
+// The rows [first, last] of every channel of a pack-1 map, without a copy.
+ncnn::Mat row_view(const ncnn::Mat& map, int first, int last) {
+    ncnn::Mat view(map.w, last - first + 1, map.c, const_cast<float*>(map.row(first)), map.elemsize, map.elempack);
+    view.cstep = map.cstep;
+    return view;
+}
 
 class StemPool final : public ncnn::Layer {
 public:
@@ -31,183 +58,156 @@ public:
         out_channels_ = pd.get(kNumOutput, 0);
         bias_term_ = pd.get(kBiasTerm, 0);
         weight_data_size_ = pd.get(kWeightDataSize, 0);
-        relu_ = pd.get(kActivation, 0) == 1;
-        if (out_channels_ < 1 || weight_data_size_ % (out_channels_ * kTaps) != 0) {
-            return -1;
-        }
-        in_channels_ = weight_data_size_ / (out_channels_ * kTaps);
-        return in_channels_ >= 1 && in_channels_ <= kMaxInChannels ? 0 : -1;
+        activation_ = pd.get(kActivation, 0);
+        const bool valid = out_channels_ >= 1 && weight_data_size_ >= 1 && (activation_ == 0 || activation_ == 1);
+        return valid ? 0 : -1;
     }
 
     int load_model(const ncnn::ModelBin& mb) override {
-        const ncnn::Mat weights = mb.load(weight_data_size_, 0);
-        if (weights.empty()) {
+        weights_[0] = mb.load(weight_data_size_, 0);
+        if (weights_[0].empty()) {
             return -100;
         }
-        // torch/ncnn order (out, in, ky, kx) to (tap, in, out): the output channels
-        // of one input value are contiguous, the loop every output pixel runs.
-        const float* w = weights;
-        weights_.resize(static_cast<std::size_t>(weight_data_size_));
-        for (int o = 0; o < out_channels_; ++o) {
-            for (int i = 0; i < in_channels_; ++i) {
-                for (int t = 0; t < kTaps; ++t) {
-                    weights_[(static_cast<std::size_t>(t) * in_channels_ + i) * out_channels_ + o] =
-                        w[(o * in_channels_ + i) * kTaps + t];
+        if (bias_term_) {
+            weights_[1] = mb.load(out_channels_, 1);
+            if (weights_[1].empty()) {
+                return -100;
+            }
+        }
+        return 0;
+    }
+
+    // One convolution and one pooling for each combination of padding at the
+    // band's top and bottom (the image's first and last rows), left and right always.
+    int create_pipeline(const ncnn::Option& opt) override {
+        const ncnn::Option inner = inner_option(opt);
+        for (int top = 0; top < 2; ++top) {
+            for (int bottom = 0; bottom < 2; ++bottom) {
+                ncnn::ParamDict conv;
+                conv.set(0, out_channels_);
+                conv.set(1, 3);
+                conv.set(3, 2);
+                conv.set(4, 1);      // left
+                conv.set(15, 1);     // right
+                conv.set(14, top);
+                conv.set(16, bottom);
+                conv.set(kBiasTerm, bias_term_);
+                conv.set(kWeightDataSize, weight_data_size_);
+                conv.set(kActivation, activation_);
+                convolution_[top][bottom] = make_layer("Convolution", conv, inner, weights_);
+                ncnn::ParamDict pool;
+                pool.set(0, 0);      // max
+                pool.set(1, 3);
+                pool.set(2, 2);
+                pool.set(3, 1);      // left
+                pool.set(14, 1);     // right
+                pool.set(13, top);
+                pool.set(15, bottom);
+                pool.set(5, 1);      // valid (floor) mode
+                pooling_[top][bottom] = make_layer("Pooling", pool, inner, nullptr);
+                if (!convolution_[top][bottom] || !pooling_[top][bottom]) {
+                    return -1;
                 }
             }
         }
-        bias_.assign(static_cast<std::size_t>(out_channels_), 0.f);
-        if (bias_term_) {
-            const ncnn::Mat bias = mb.load(out_channels_, 1);
-            if (bias.empty()) {
-                return -100;
+        if (opt.lightmode) {
+            weights_[0].release();  // the inner convolutions hold what they need
+            weights_[1].release();
+        }
+        return 0;
+    }
+
+    int destroy_pipeline(const ncnn::Option& opt) override {
+        const ncnn::Option inner = inner_option(opt);
+        for (auto& row : convolution_) {
+            for (LayerPtr& layer : row) {
+                if (layer) {
+                    layer->destroy_pipeline(inner);
+                    layer.reset();
+                }
             }
-            std::copy(static_cast<const float*>(bias), static_cast<const float*>(bias) + out_channels_,
-                      bias_.begin());
+        }
+        for (auto& row : pooling_) {
+            for (LayerPtr& layer : row) {
+                if (layer) {
+                    layer->destroy_pipeline(inner);
+                    layer.reset();
+                }
+            }
         }
         return 0;
     }
 
     int forward(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Option& opt) const override {
-        if (bottom.dims != 3 || bottom.elempack != 1 || bottom.elemsize != 4 || bottom.c != in_channels_) {
+        if (bottom.dims != 3 || bottom.elempack != 1 || bottom.elemsize != 4) {
             return -1;
         }
-        const int conv_w = (bottom.w - 1) / 2 + 1;  // 3x3, stride 2, padding 1
-        const int conv_h = (bottom.h - 1) / 2 + 1;
-        const int out_w = (conv_w - 1) / 2 + 1;
+        const ncnn::Option inner = inner_option(opt);
+        const int conv_h = (bottom.h - 1) / 2 + 1;  // 3x3, stride 2, padding 1
         const int out_h = (conv_h - 1) / 2 + 1;
-        top.create(out_w, out_h, out_channels_, 4u, opt.blob_allocator);
-        if (top.empty()) {
-            return -100;
-        }
-        // One band of output rows per thread; each keeps three convolution rows.
-        const int bands = std::max(1, std::min(opt.num_threads, out_h));
-        const std::size_t row_floats = static_cast<std::size_t>(conv_w) * out_channels_;
-        // Per band: three convolution rows and one pixel's running maxima.
-        ncnn::Mat rows(static_cast<int>(row_floats * 3 + out_channels_), 1, bands, 4u, opt.workspace_allocator);
-        if (rows.empty()) {
-            return -100;
-        }
-        #pragma omp parallel for num_threads(opt.num_threads)
-        for (int band = 0; band < bands; ++band) {
-            const int first = out_h * band / bands;
-            const int last = out_h * (band + 1) / bands;
-            float* ring = rows.channel(band);
-            float* best = ring + 3 * row_floats;
-            int held[3] = {-1, -1, -1};  // convolution row in each ring slot
-            for (int y = first; y < last; ++y) {
-                const float* conv_rows[3];
-                int count = 0;
-                for (int cy = std::max(0, 2 * y - 1); cy <= std::min(conv_h - 1, 2 * y + 1); ++cy) {
-                    float* slot = ring + static_cast<std::size_t>(cy % 3) * row_floats;
-                    if (held[cy % 3] != cy) {
-                        convolution_row(bottom, cy, conv_w, slot);
-                        held[cy % 3] = cy;
-                    }
-                    conv_rows[count++] = slot;
+        for (int y0 = 0; y0 < out_h; y0 += kBandRows) {
+            const int y1 = std::min(out_h, y0 + kBandRows);  // output rows [y0, y1)
+            // The convolution rows the band's pooling reads, and the input rows those read.
+            const int r0 = std::max(0, 2 * y0 - 1);
+            const int r1 = std::min(conv_h - 1, 2 * y1 - 1);
+            const int in0 = std::max(0, 2 * r0 - 1);
+            const int in1 = std::min(bottom.h - 1, 2 * r1 + 1);
+            ncnn::Mat conv_band;
+            const ncnn::Layer& convolution = *convolution_[2 * r0 - 1 < 0][2 * r1 + 1 > bottom.h - 1];
+            if (convolution.forward(row_view(bottom, in0, in1), conv_band, inner) != 0 || conv_band.h != r1 - r0 + 1) {
+                return -100;
+            }
+            ncnn::Mat pooled;
+            const ncnn::Layer& pooling = *pooling_[2 * y0 - 1 < 0][2 * y1 - 1 > conv_h - 1];
+            if (pooling.forward(conv_band, pooled, inner) != 0 || pooled.h != y1 - y0) {
+                return -100;
+            }
+            if (y0 == 0) {
+                top.create(pooled.w, out_h, pooled.c, pooled.elemsize, pooled.elempack, opt.blob_allocator);
+                if (top.empty()) {
+                    return -100;
                 }
-                pool_row(conv_rows, count, conv_w, top, y, best);
+            }
+            const std::size_t row_bytes = static_cast<std::size_t>(pooled.w) * pooled.elemsize;
+            for (int g = 0; g < pooled.c; ++g) {
+                std::memcpy(top.channel(g).row<unsigned char>(y0), pooled.channel(g).row<const unsigned char>(0),
+                            row_bytes * static_cast<std::size_t>(y1 - y0));
             }
         }
         return 0;
     }
 
 private:
-    // One output row of the convolution, (x, channel) interleaved. OC > 0: the
-    // channel count at compile time, so a pixel's sums stay in registers.
-    template <int OC>
-    void convolution_row(const ncnn::Mat& bottom, int cy, int conv_w, float* out) const {
-        const int oc = OC > 0 ? OC : out_channels_;
-        const int cin = in_channels_;
-        // The three input rows of this output row, per input channel; null where the padding is.
-        const float* rows[3 * kMaxInChannels] = {};
-        for (int ky = 0; ky < 3; ++ky) {
-            const int iy = 2 * cy - 1 + ky;
-            for (int i = 0; i < cin && iy >= 0 && iy < bottom.h; ++i) {
-                rows[ky * cin + i] = bottom.channel(i).row(iy);
+    static LayerPtr make_layer(const char* type, const ncnn::ParamDict& pd, const ncnn::Option& opt,
+                               const ncnn::Mat* weights) {
+        LayerPtr layer(ncnn::create_layer_cpu(type));
+        if (!layer || layer->load_param(pd) != 0) {
+            return nullptr;
+        }
+        if (weights != nullptr) {
+            const ncnn::ModelBinFromMatArray bin(weights);
+            if (layer->load_model(bin) != 0) {
+                return nullptr;
             }
         }
-        const float* weights = weights_.data();
-        const int width = bottom.w;
-        for (int x = 0; x < conv_w; ++x) {
-            float local[OC > 0 ? OC : 1];
-            float* acc = OC > 0 ? local : out + static_cast<std::size_t>(x) * oc;
-            #pragma omp simd
-            for (int o = 0; o < oc; ++o) {
-                acc[o] = bias_[static_cast<std::size_t>(o)];
-            }
-            const int x0 = 2 * x - 1;
-            const int kx_first = x0 < 0 ? 1 : 0;                   // the left padding column
-            const int kx_last = x0 + 2 >= width ? width - 1 - x0 : 2;  // the right one
-            for (int ky = 0; ky < 3; ++ky) {
-                for (int i = 0; i < cin; ++i) {
-                    const float* row = rows[ky * cin + i];
-                    if (row == nullptr) {
-                        continue;
-                    }
-                    for (int kx = kx_first; kx <= kx_last; ++kx) {
-                        const float v = row[x0 + kx];
-                        const float* w = weights + (static_cast<std::size_t>(ky * 3 + kx) * cin + i) * oc;
-                        #pragma omp simd
-                        for (int o = 0; o < oc; ++o) {
-                            acc[o] += w[o] * v;
-                        }
-                    }
-                }
-            }
-            float* dst = out + static_cast<std::size_t>(x) * oc;
-            #pragma omp simd
-            for (int o = 0; o < oc; ++o) {
-                dst[o] = relu_ ? std::max(acc[o], 0.f) : acc[o];
-            }
+        if (layer->create_pipeline(opt) != 0) {
+            return nullptr;
         }
-    }
-
-    void convolution_row(const ncnn::Mat& bottom, int cy, int conv_w, float* out) const {
-        switch (out_channels_) {  // ShuffleNetV2's stems: 24 channels
-            case 24:
-                return convolution_row<24>(bottom, cy, conv_w, out);
-            default:
-                return convolution_row<0>(bottom, cy, conv_w, out);
-        }
-    }
-
-    // One output row of the pooling: the max over the convolution rows given
-    // (those inside the map) and the columns 2x-1..2x+1 inside it.
-    void pool_row(const float* const* conv_rows, int count, int conv_w, ncnn::Mat& top, int y, float* best) const {
-        const int oc = out_channels_;
-        std::vector<float*> out_rows(static_cast<std::size_t>(oc));
-        for (int o = 0; o < oc; ++o) {
-            out_rows[static_cast<std::size_t>(o)] = top.channel(o).row(y);
-        }
-        for (int x = 0; x < top.w; ++x) {
-            std::fill(best, best + oc, -3.402823466e+38f);
-            for (int r = 0; r < count; ++r) {
-                for (int cx = std::max(0, 2 * x - 1); cx <= std::min(conv_w - 1, 2 * x + 1); ++cx) {
-                    const float* v = conv_rows[r] + static_cast<std::size_t>(cx) * oc;
-                    #pragma omp simd
-                    for (int o = 0; o < oc; ++o) {
-                        best[o] = std::max(best[o], v[o]);
-                    }
-                }
-            }
-            for (int o = 0; o < oc; ++o) {
-                out_rows[static_cast<std::size_t>(o)][x] = best[o];
-            }
-        }
+        return layer;
     }
 
     int out_channels_ = 0;
-    int in_channels_ = 0;
     int bias_term_ = 0;
     int weight_data_size_ = 0;
-    bool relu_ = false;
-    std::vector<float> weights_;
-    std::vector<float> bias_;
+    int activation_ = 0;
+    ncnn::Mat weights_[2];  // weights, bias (until the pipelines are made)
+    LayerPtr convolution_[2][2];  // by padding at the top, at the bottom
+    LayerPtr pooling_[2][2];
 };
 
 }  // namespace
 
+// ncnn's custom layer interface hands out a raw pointer and deletes it itself.
 ncnn::Layer* create_stem_pool(void* /*userdata*/) { return new StemPool; }
 
 }  // namespace mosface

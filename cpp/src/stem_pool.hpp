@@ -6,9 +6,9 @@
 // stride-2 max pooling with padding 1 (floor mode). ncnn runs them as two
 // layers, so the convolution's whole output (at 640x480: 24 x 240 x 320
 // floats, 7 MiB) and the pooling's padded copy of it (7 MiB more) were alive
-// together: the largest live set of the network. StemPool computes the
-// convolution three rows at a time, pools them at once, and holds only those
-// rows; the image's border is handled in place (no padded copy either).
+// together: the largest live set of the network. StemPool runs the same two
+// ncnn layers (their arch-specific kernels, the same arithmetic) on bands of
+// 16 output rows, so only a band's convolution rows are ever held.
 #pragma once
 
 #include "layer.h"
