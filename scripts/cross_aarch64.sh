@@ -5,7 +5,7 @@
 #   3. C++ unit tests + mosface-bench (static) in build/aarch64; ctest under qemu -cpu cortex-a72
 #   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image,
 #      and the C API example (tests/data/c_example) likewise
-#   5. aarch64 instruction count of one mos-tiny 320x240 detect (bench/arm/instructions.py: qemu-user + plugin)
+#   5. aarch64 instruction count of one mos-tiny 320x240 detect (mosface.bench.arm.instructions: qemu-user + plugin)
 #   6. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
 # Idempotent: every phase reuses what an earlier run left (apt packages, ncnn, debs, wheels,
 # build folders), so a warm run only recompiles what changed. Needs root for apt-get.
@@ -143,7 +143,7 @@ c_example_compare() {
 count_instructions() {
     # The RK3399 estimate from counted instructions, smallest case, so the tool keeps working
     # (the sweep: docs/arm.md). First run: apt-get qemu-user, the plugin, two calibration nets.
-    "$PYTHON" bench/arm/instructions.py --arch mos-tiny --size 320x240 \
+    "$PYTHON" -m mosface.bench.arm.instructions --arch mos-tiny --size 320x240 \
         --out "$LOGS/arm-instructions-mos-tiny-320x240.json" > "$LOGS/arm-instructions.log" 2>&1 \
         || { tail -30 "$LOGS/arm-instructions.log"; return 1; }
     tail -2 "$LOGS/arm-instructions.log"

@@ -1,7 +1,7 @@
 """mosface.Detector on a tiny ncnn model the tests write themselves.
 
 Reference: the numpy forward pass of that model (tests/tiny_model.py) followed
-by the numpy post-processor (tests/reference.py). Both are independent of the
+by the numpy post-processor (mosface.bench.authors_numpy). Both are independent of the
 C++ preprocessing, ncnn graph execution and C++ post-processing under test.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import mosface
+from mosface.bench.authors_numpy import reference_postprocess
 from tests import tiny_model
-from tests.reference import reference_postprocess
 
 # ncnn's fp32 1x1 convolutions sum in another order than numpy: logits differ by
 # ~1e-5, which moves decoded pixels by well under 1e-3 and scores by < 1e-5.

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 import mosface
+from mosface.bench.authors_numpy import ANCHORS
+from mosface.bench.planted import planted_outputs
 from tests import tiny_model
-from tests.reference import ANCHORS, planted_outputs
 
 MAX_INPUT_SIDE = 8192
 MAX_THREADS = 256
