@@ -116,7 +116,7 @@ host_bench_build() {
 }
 
 bench_compare() {
-    "$PYTHON" scripts/cross_aarch64_check.py fixture "$FIXTURE"
+    "$PYTHON" -m scripts.cross_aarch64_check fixture "$FIXTURE"
     local args=("$FIXTURE/tiny" --image "$FIXTURE/image.ppm" --conf-threshold 0.3 --nms-threshold 0.4
                 --iterations 3 --warmup 1)
     "$HOST_BUILD/cpp/mosface-bench" "${args[@]}" --detections "$FIXTURE/x86_64.txt" > "$LOGS/bench-x86_64.txt"
@@ -127,16 +127,16 @@ bench_compare() {
     "${QEMU[@]}" "$BUILD/cpp/mosface-bench" "${args[@]}" --threads 1 \
         --detections "$FIXTURE/aarch64-t1.txt" > /dev/null
     echo "aarch64 (qemu, 2 threads) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
     echo "aarch64 (qemu, 1 thread) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
 }
 
 c_example_compare() {
     "$HOST_BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-x86_64.txt"
     "${QEMU[@]}" "$BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-aarch64.txt"
     echo "C example, aarch64 (qemu) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare-text "$FIXTURE/c-example-x86_64.txt" \
+    "$PYTHON" -m scripts.cross_aarch64_check compare-text "$FIXTURE/c-example-x86_64.txt" \
         "$FIXTURE/c-example-aarch64.txt"
 }
 
@@ -222,7 +222,7 @@ wheel_detect_under_qemu() {
     "${QEMU[@]}" -L "$SYSROOT" "$SYSROOT/usr/bin/python3.11" scripts/cross_aarch64_check.py detect \
         "$FIXTURE/tiny" "$FIXTURE/image.ppm" "$FIXTURE/aarch64-wheel.txt"
     echo "aarch64 wheel (qemu) vs x86_64 mosface-bench:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-wheel.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-wheel.txt"
 }
 
 phase "toolchain (apt)" install_toolchain
