@@ -17,7 +17,7 @@ assumes MOS runs at shufflenet_v2's MACs per millisecond. The README's RK3399
 table comes from counted aarch64 instructions instead (bench/arm/instructions.py,
 which shows this figure beside its own); measure with bench/arm/run_on_board.sh.
 
-    python bench/macs.py [--per-layer mos-tiny@320x240] [--out bench/results]
+    python -m mosface.bench.macs [--per-layer mos-tiny@320x240] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ import platform
 import re
 from pathlib import Path
 
-from mosface.files import write_atomically
-from mosface.sizes import parse_size
-from mosface.training import build_model
-from mosface.training.complexity import summarize
-from mosface.training.models import ARCHS
-from mosface.training.priors import STEPS
+from ..files import write_atomically
+from ..sizes import parse_size
+from ..training import build_model
+from ..training.complexity import summarize
+from ..training.models import ARCHS
+from ..training.priors import STEPS
+from .checkout import checkout_path
 
 SIZES = ("320x240", "640x480", "640x640")
 VARIANTS = (
@@ -107,7 +108,7 @@ def plot(results: dict, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, help="results folder (default: bench/results in the checkout)")
     parser.add_argument(
         "--per-layer", metavar="ARCH[+dcn]@WxH", help="also print one model's per-layer table"
     )
@@ -153,7 +154,8 @@ def main() -> None:
                 f"{layer['name']:<48}{layer['kind']:<24}{layer['macs'] / 1e6:>10.2f} M {share:5.1f}%"
             )
 
-    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out or checkout_path("bench", "results")
+    out.mkdir(parents=True, exist_ok=True)
     meta = {
         "machine": platform.machine(),
         "python": platform.python_version(),
@@ -161,9 +163,9 @@ def main() -> None:
         "rk3399_reference": RK3399_REFERENCE,
     }
     payload = json.dumps({"meta": meta, "models": results}, indent=1)
-    write_atomically(args.out / "macs.json", lambda tmp: tmp.write_text(payload))
-    plot(results, args.out / "macs.png")
-    print(f"\nwrote {args.out / 'macs.json'} and {args.out / 'macs.png'}")
+    write_atomically(out / "macs.json", lambda tmp: tmp.write_text(payload))
+    plot(results, out / "macs.png")
+    print(f"\nwrote {out / 'macs.json'} and {out / 'macs.png'}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: C++ ``mosface.postprocess`` against the numpy reference, side by side.
 
 Both run in one process on the same planted head outputs (see
-``tests/reference.py``) at 640x640 and 1280x720 with 0, 10 and 100 faces
+``mosface.bench.planted``) at 640x640 and 1280x720 with 0, 10 and 100 faces
 (``--faces`` for another sweep, e.g. ``--faces 0 50 100 200 300 400 500``).
 Each is warmed up, then timed call by call; the table gives median and p90.
 Results go to ``bench/results/postprocess.json``, ``postprocess.png`` and, for
@@ -12,7 +12,7 @@ folder, e.g. ``~/.cache/mosface/bench/mos-s-*/ncnn``) it also times the
 sparse pose heads for the same face counts at 640x480 (seeded feature maps,
 one anchor per face): what the Detector adds after NMS, per frame and per face.
 
-    python bench/postprocess.py [--seconds 1.0] [--faces N ...] [--sparse-model DIR] [--out bench/results]
+    python -m mosface.bench.postprocess [--seconds 1.0] [--faces N ...] [--sparse-model DIR] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -23,20 +23,19 @@ import json
 import math
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the reference lives in tests/, not in the package
+import mosface
 
-import mosface  # noqa: E402
-from mosface.benchmark.report import cpu_model, write_json  # noqa: E402
-from mosface.files import write_atomically  # noqa: E402
-from tests.reference import ANCHORS, planted_outputs, reference_postprocess  # noqa: E402
+from ..files import write_atomically
+from .authors_numpy import ANCHORS, reference_postprocess
+from .checkout import checkout_path
+from .planted import planted_outputs
+from .report import cpu_model, write_json
 
 SIZES = [(640, 640), (720, 1280)]  # height, width
 FACES = [0, 10, 100]
@@ -177,8 +176,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="timing time per case and side")
     parser.add_argument("--faces", type=int, nargs="+", default=FACES, help="planted face counts")
     parser.add_argument("--sparse-model", type=Path, help="also time this sparse-pose model's pose heads")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--out", type=Path, help="results folder (default: bench/results in the checkout)")
     args = parser.parse_args()
+    out = args.out or checkout_path("bench", "results")
 
     cases = [run_case(h, w, n, args.seconds) for h, w in SIZES for n in args.faces]
 
@@ -219,11 +219,11 @@ def main() -> None:
         "cases": cases,
         "sparse_pose": {"model": str(args.sparse_model), "cases": sparse} if sparse else None,
     }
-    write_json(args.out / "postprocess.json", payload)
-    plot(cases, args.out / "postprocess.png")
+    write_json(out / "postprocess.json", payload)
+    plot(cases, out / "postprocess.png")
     if len(args.faces) > 2:
-        plot_scaling(cases, args.out / "postprocess_scaling.png")
-    print(f"wrote {args.out / 'postprocess.json'} and {args.out / 'postprocess.png'}")
+        plot_scaling(cases, out / "postprocess_scaling.png")
+    print(f"wrote {out / 'postprocess.json'} and {out / 'postprocess.png'}")
 
 
 if __name__ == "__main__":

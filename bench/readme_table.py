@@ -1,11 +1,11 @@
 """Regenerate the full benchmark tables (docs/benchmarks.md) from a `mosface bench` JSON report.
 
-    python bench/readme_table.py mosface-results/full/bench.json
+    python -m mosface.bench.readme_table mosface-results/full/bench.json
 
 Replaces the text between the `<!-- bench-table:begin -->` and
 `<!-- bench-table:end -->` markers of docs/benchmarks.md; the tables are never
 typed by hand, and the README keeps only the headline figures. `replace_block`
-serves other generated blocks too (bench/macs.py writes one into README.md).
+serves other generated blocks too (mosface.bench.arm.instructions writes one into README.md).
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-from mosface.benchmark.report import markdown_table
-from mosface.files import write_atomically
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+from ..files import write_atomically
+from .checkout import checkout_path
+from .report import markdown_table
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -45,9 +43,10 @@ def update_readme(path: Path, name: str, content: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", type=Path, help="bench.json written by `mosface bench`")
-    parser.add_argument("--doc", type=Path, default=BENCHMARKS, help="file with the bench-table markers")
+    parser.add_argument("--doc", type=Path, help="file with the bench-table markers (default: docs/benchmarks.md)")
     args = parser.parse_args(argv)
-    update_readme(args.doc, "bench-table", markdown_table(json.loads(args.report.read_text())))
+    doc = args.doc or checkout_path("docs", "benchmarks.md")
+    update_readme(doc, "bench-table", markdown_table(json.loads(args.report.read_text())))
     return 0
 
 

@@ -5,7 +5,7 @@
 #   3. C++ unit tests + mosface-bench (static) in build/aarch64; ctest under qemu -cpu cortex-a72
 #   4. mosface-bench under qemu vs the x86 build (build/x86_64-bench) on the same model and image,
 #      and the C API example (tests/data/c_example) likewise
-#   5. aarch64 instruction count of one mos-tiny 320x240 detect (bench/arm/instructions.py: qemu-user + plugin)
+#   5. aarch64 instruction count of one mos-tiny 320x240 detect (mosface.bench.arm.instructions: qemu-user + plugin)
 #   6. aarch64 CPython 3.11 wheel, installed into an arm64 Debian Python sysroot; Detector.detect under qemu
 # Idempotent: every phase reuses what an earlier run left (apt packages, ncnn, debs, wheels,
 # build folders), so a warm run only recompiles what changed. Needs root for apt-get.
@@ -116,7 +116,7 @@ host_bench_build() {
 }
 
 bench_compare() {
-    "$PYTHON" scripts/cross_aarch64_check.py fixture "$FIXTURE"
+    "$PYTHON" -m scripts.cross_aarch64_check fixture "$FIXTURE"
     local args=("$FIXTURE/tiny" --image "$FIXTURE/image.ppm" --conf-threshold 0.3 --nms-threshold 0.4
                 --iterations 3 --warmup 1)
     "$HOST_BUILD/cpp/mosface-bench" "${args[@]}" --detections "$FIXTURE/x86_64.txt" > "$LOGS/bench-x86_64.txt"
@@ -127,23 +127,23 @@ bench_compare() {
     "${QEMU[@]}" "$BUILD/cpp/mosface-bench" "${args[@]}" --threads 1 \
         --detections "$FIXTURE/aarch64-t1.txt" > /dev/null
     echo "aarch64 (qemu, 2 threads) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t2.txt"
     echo "aarch64 (qemu, 1 thread) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-t1.txt"
 }
 
 c_example_compare() {
     "$HOST_BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-x86_64.txt"
     "${QEMU[@]}" "$BUILD/cpp/mosface-c-example" "$FIXTURE/tiny" > "$FIXTURE/c-example-aarch64.txt"
     echo "C example, aarch64 (qemu) vs x86_64:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare-text "$FIXTURE/c-example-x86_64.txt" \
+    "$PYTHON" -m scripts.cross_aarch64_check compare-text "$FIXTURE/c-example-x86_64.txt" \
         "$FIXTURE/c-example-aarch64.txt"
 }
 
 count_instructions() {
     # The RK3399 estimate from counted instructions, smallest case, so the tool keeps working
     # (the sweep: docs/arm.md). First run: apt-get qemu-user, the plugin, two calibration nets.
-    "$PYTHON" bench/arm/instructions.py --arch mos-tiny --size 320x240 \
+    "$PYTHON" -m mosface.bench.arm.instructions --arch mos-tiny --size 320x240 \
         --out "$LOGS/arm-instructions-mos-tiny-320x240.json" > "$LOGS/arm-instructions.log" 2>&1 \
         || { tail -30 "$LOGS/arm-instructions.log"; return 1; }
     tail -2 "$LOGS/arm-instructions.log"
@@ -222,7 +222,7 @@ wheel_detect_under_qemu() {
     "${QEMU[@]}" -L "$SYSROOT" "$SYSROOT/usr/bin/python3.11" scripts/cross_aarch64_check.py detect \
         "$FIXTURE/tiny" "$FIXTURE/image.ppm" "$FIXTURE/aarch64-wheel.txt"
     echo "aarch64 wheel (qemu) vs x86_64 mosface-bench:"
-    "$PYTHON" scripts/cross_aarch64_check.py compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-wheel.txt"
+    "$PYTHON" -m scripts.cross_aarch64_check compare "$FIXTURE/x86_64.txt" "$FIXTURE/aarch64-wheel.txt"
 }
 
 phase "toolchain (apt)" install_toolchain

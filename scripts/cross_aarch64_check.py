@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
 # Same bounds as tests/test_detector.py, for the same reason: both builds run
 # fp32, but NEON and AVX2/FMA kernels (and the vectorised exp of the pose
 # softmax) round differently, so logits differ in the last bits. That moves
@@ -38,8 +36,9 @@ IMAGE_WIDTH, IMAGE_HEIGHT = 128, 96
 
 
 def write_fixture(folder: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    from tests.tiny_model import write_model  # host-only: tests/ is not installed
+    # Host-only, run from the checkout's root as a module (python -m scripts.cross_aarch64_check),
+    # which puts the root, and so tests/, on the import path.
+    from tests.tiny_model import write_model
 
     write_model(folder / "tiny", seed=0, size_policy="dynamic", height=64, width=64)
     rng = np.random.default_rng(3)

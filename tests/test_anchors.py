@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mosface
-from tests.reference import ANCHORS
+from mosface.bench.authors_numpy import ANCHORS
 
 # Another model's anchors: two levels, three sizes at the first, other variances.
 OTHER = {"steps": [4, 16], "min_sizes": [[8, 12, 20], [48]], "variances": [0.2, 0.5]}

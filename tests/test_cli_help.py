@@ -8,7 +8,7 @@ import argparse
 import pytest
 
 from mosface import cli
-from mosface.benchmark import cli as bench_cli
+from mosface.bench import cli as bench_cli
 
 
 def parsers_below(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:

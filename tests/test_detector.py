@@ -1,7 +1,7 @@
 """mosface.Detector on a tiny ncnn model the tests write themselves.
 
 Reference: the numpy forward pass of that model (tests/tiny_model.py) followed
-by the numpy post-processor (tests/reference.py). Both are independent of the
+by the numpy post-processor (mosface.bench.authors_numpy). Both are independent of the
 C++ preprocessing, ncnn graph execution and C++ post-processing under test.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import mosface
+from mosface.bench.authors_numpy import reference_postprocess
 from tests import tiny_model
-from tests.reference import reference_postprocess
 
 # ncnn's fp32 1x1 convolutions sum in another order than numpy: logits differ by
 # ~1e-5, which moves decoded pixels by well under 1e-3 and scores by < 1e-5.
@@ -148,21 +148,35 @@ def test_timed_detect_reports_stages(model) -> None:
     assert all(value >= 0 for value in timings.values())
 
 
-def test_fp16_option_is_exact_on_x86_and_close_on_arm(model) -> None:
-    """ncnn's x86 build stores fp16 only in InnerProduct, MultiHeadAttention and Padding, none
-    of which this graph has: on x86 fp16=True must change no bit. On ARMv8.2+ ncnn rounds
-    weights and activations to fp16 (~3 significant digits): every confident fp32 face must
-    still be found within a pixel."""
-    folder, _ = model
+# Close to the identity, not representable in fp16: rounding moves the class logits by ~1e-4.
+CLS_LINEAR = (np.array([[1.0003, 0.37], [-0.41, 0.9997]], np.float32), np.array([0.1, -0.2], np.float32))
+
+
+def test_fp16_option_reaches_ncnn_on_x86_and_stays_close_on_arm(tmp_path: Path) -> None:
+    """ncnn's x86 build keeps fp16 weights only in InnerProduct (and MultiHeadAttention), so on
+    a graph with an InnerProduct on the class logits fp16=True must give the numpy forward with
+    exactly those weights rounded to fp16 (convolutions untouched) and fp16=False the unrounded
+    one. The two references differ by several score tolerances: an fp16 option that never
+    reached ncnn, or one that rounded more, fails here. On ARMv8.2+ ncnn rounds every weight
+    and activation (~3 significant digits): every confident fp32 face must still be found
+    within a pixel."""
+    weights = tiny_model.write_model(tmp_path, seed=3, cls_linear=CLS_LINEAR)
     image = random_image(64, 64, seed=12)
     everything = {"conf_threshold": 0.0, "nms_threshold": 1.0, "top_k": 100000, "keep_top_k": 100000}
-    fp32 = mosface.Detector(folder, fp16=False, **everything).detect(image)
-    detector = mosface.Detector(folder, fp16=True, **everything)
+    fp32 = mosface.Detector(tmp_path, fp16=False, **everything).detect(image)
+    detector = mosface.Detector(tmp_path, fp16=True, **everything)
     assert detector.fp16
     fp16 = detector.detect(image)
     assert len(fp32) == 168  # every anchor of a 64 x 64 input: all rows compared
     if platform.machine() in ("x86_64", "AMD64", "i686"):
-        np.testing.assert_array_equal(fp16, fp32)
+        rounded = (CLS_LINEAR[0].astype(np.float16).astype(np.float32), CLS_LINEAR[1])
+        expected = {name: reference_postprocess(*tiny_model.forward(image, weights, linear), height=64, width=64,
+                                                **everything)
+                    for name, linear in (("fp32", CLS_LINEAR), ("fp16", rounded))}
+        # Both sorted by score: the two references must be told apart by the scores alone.
+        assert np.abs(expected["fp16"][:, 4] - expected["fp32"][:, 4]).max() > 5 * SCORE_TOL
+        assert_same_detections(fp32, expected["fp32"])
+        assert_same_detections(fp16, expected["fp16"])
         return
     confident = fp32[fp32[:, 4] > 0.6]
     assert len(confident) > 0, "fixture should have confident faces"

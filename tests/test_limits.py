@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,8 +18,9 @@ import numpy as np
 import pytest
 
 import mosface
+from mosface.bench.authors_numpy import ANCHORS
+from mosface.bench.planted import planted_outputs
 from tests import tiny_model
-from tests.reference import ANCHORS, planted_outputs
 
 MAX_INPUT_SIDE = 8192
 MAX_THREADS = 256
@@ -162,6 +164,33 @@ class TestModelFiles:
         folder = edited_model(tmp_path, lambda m: m["files"].update(bin=name))
         with pytest.raises(mosface.ModelError, match=r"inside the model folder|'files\.bin' is empty"):
             mosface.Detector(folder)
+
+    @pytest.mark.parametrize("linked", ["file", "folder"])
+    def test_symlinks_out_of_the_model_folder_are_refused(self, tmp_path: Path, linked: str) -> None:
+        """A link inside the folder to a regular file elsewhere (or to a folder elsewhere) is a
+        way out, as '../' is: a valid model file is planted there, so only the check refuses it."""
+        folder = tmp_path / "model"
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        name = "link.bin" if linked == "file" else "sub/model.bin"
+        edited_model(folder, lambda m: m["files"].update(bin=name))
+        shutil.copy(folder / "model.bin", elsewhere / "model.bin")
+        if linked == "file":
+            (folder / "link.bin").symlink_to(elsewhere / "model.bin")
+        else:
+            (folder / "sub").symlink_to(elsewhere, target_is_directory=True)
+        with pytest.raises(mosface.ModelError, match=r"'files\.bin' .* resolves outside the model folder"):
+            mosface.Detector(folder)
+
+    def test_symlinks_that_stay_inside_are_followed(self, tmp_path: Path) -> None:
+        """Links within the folder, and a link to the folder itself, are not ways out."""
+        folder = edited_model(tmp_path / "model", lambda m: m["files"].update(bin="weights/alias.bin"))
+        (folder / "weights").mkdir()
+        (folder / "weights" / "alias.bin").symlink_to(Path("..") / "model.bin")
+        (tmp_path / "current").symlink_to(folder, target_is_directory=True)
+        image = np.random.default_rng(0).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+        expected = mosface.Detector(edited_model(tmp_path / "plain", lambda m: None)).detect(image)
+        np.testing.assert_array_equal(mosface.Detector(tmp_path / "current").detect(image), expected)
 
     def test_fifo_is_refused_without_blocking(self, tmp_path: Path) -> None:
         folder = edited_model(tmp_path, lambda m: m["files"].update(bin="pipe.bin"))

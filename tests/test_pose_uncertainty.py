@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 import mosface
+from mosface.bench.authors_numpy import ANCHORS
+from mosface.bench.planted import planted_outputs
 from tests import tiny_model
-from tests.reference import ANCHORS, planted_outputs
 
 BIN_DEGREES = 3.0 * np.arange(66) - 99.0
 ANGLE_TOL = 1e-3  # float32 sums of 66 terms vs float64: ~1e-4 degrees

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import mosface
-from tests.reference import ANCHORS, planted_outputs, reference_postprocess
+from mosface.bench.authors_numpy import ANCHORS, reference_postprocess
+from mosface.bench.planted import planted_outputs
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 

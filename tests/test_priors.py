@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mosface
-from tests.reference import ANCHORS, reference_priors
+from mosface.bench.authors_numpy import ANCHORS, reference_priors
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from tests.reference import (
-    MIN_SIZES,
-    STEPS,
-    planted_outputs,
-    reference_postprocess,
-    reference_priors,
-)
+from mosface.bench.authors_numpy import MIN_SIZES, STEPS, reference_postprocess, reference_priors
+from mosface.bench.planted import planted_outputs
 
 
 def loop_priors(height: int, width: int) -> list[list[float]]:

@@ -6,6 +6,10 @@ pixels inside the image), so the feature map is ceil(input / stride) as in MOS
 (max pooling would saturate at 255 on random images and tie the scores); then one 1x1 convolution per head (2 anchors x {4, 2, 10, 66, 66, 66}
 channels), NHWC flatten, and the levels concatenated. Weights are seeded. The
 numpy forward pass is the independent reference for the ncnn graph.
+
+``cls_linear=(weight (2, 2), bias (2,))`` adds an InnerProduct on the class
+rows: the one kind of layer whose weights ncnn's x86 build stores in fp16 when
+asked (``Detector(fp16=True)``), so that option shows on x86 too.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def write_model(
     size_policy: str = "dynamic",
     height: int = 64,
     width: int = 64,
+    cls_linear: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
     """Write model.param, model.bin and manifest.json into folder; return the weights."""
     weights = make_weights(seed)
@@ -73,7 +78,13 @@ def write_model(
     for index, head in enumerate(HEAD_WIDTHS):
         name = f"out{index}"
         output_names[head] = name
-        layers.append(f"Concat concat_{head} 3 1 {' '.join(level_outputs[head])} {name} 0=0")
+        concat = f"{name}_rows" if head == "cls" and cls_linear is not None else name
+        layers.append(f"Concat concat_{head} 3 1 {' '.join(level_outputs[head])} {concat} 0=0")
+    if cls_linear is not None:
+        weight, bias = cls_linear
+        # 2-D input (w = 2 logits, h = rows): ncnn applies it to every row.
+        layers.append(f"InnerProduct linear_cls 1 1 {output_names['cls']}_rows {output_names['cls']} 0=2 1=1 2=4")
+        blob += struct.pack("<I", 0) + weight.astype("<f4").tobytes() + bias.astype("<f4").tobytes()
     blob_count = len({token for line in layers for token in _blob_tokens(line)})
     param = "7767517\n" + f"{len(layers)} {blob_count}\n" + "\n".join(layers) + "\n"
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +111,9 @@ def _blob_tokens(line: str) -> list[str]:
 
 
 def forward(
-    image_bgr: np.ndarray, weights: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]
+    image_bgr: np.ndarray,
+    weights: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]],
+    cls_linear: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """numpy forward pass of the tiny model on an image already at network size.
 
@@ -122,4 +135,8 @@ def forward(
             weight, bias = weights[level, head]
             conv = pooled @ weight.T + bias  # (rows, cols, A*K): NHWC already
             outputs[head].append(conv.reshape(-1, head_width))
-    return [np.concatenate(outputs[head]).astype(np.float32) for head in HEAD_WIDTHS]
+    result = [np.concatenate(outputs[head]).astype(np.float32) for head in HEAD_WIDTHS]
+    if cls_linear is not None:
+        weight, bias = cls_linear
+        result[1] = (result[1] @ weight.T + bias).astype(np.float32)
+    return result

@@ -48,7 +48,7 @@ def classifier(name: str):
     import torch
     from torch import nn
 
-    from mosface.training.models.backbones import ConvBNReLU6, MobileNetV2, ShuffleNetV2
+    from ...training.models.backbones import ConvBNReLU6, MobileNetV2, ShuffleNetV2
 
     class Classifier(nn.Module):
         def __init__(self, backbone: nn.Module, last: nn.Module, features: int) -> None:
@@ -79,9 +79,9 @@ def classifier(name: str):
 
 def convert_classifier(name: str, folder: Path) -> tuple[Path, Path]:
     """TorchScript trace + pnnx at 224x224, as mosface convert does (fusable channel shuffle)."""
-    from mosface.convert.export import trace_torchscript
-    from mosface.convert.ncnn_files import to_ncnn
-    from mosface.convert.shuffle import use_fusable_shuffle
+    from ...convert.export import trace_torchscript
+    from ...convert.ncnn_files import to_ncnn
+    from ...convert.shuffle import use_fusable_shuffle
 
     param, weights = folder / "model.param", folder / "model.bin"
     if param.is_file() and weights.is_file():

@@ -21,9 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mosface.files import write_atomically
+from ...files import write_atomically
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = Path.home() / ".cache" / "mosface" / "arm-instructions"
 QEMU = "qemu-aarch64"  # Debian's dynamic build: the -static one cannot load plugins

@@ -9,8 +9,8 @@ count(N detects), so loading the model is not counted. Milliseconds come from
 ncnn's published RK3399 figures for shufflenet_v2 and mobilenet_v2, counted
 here the same way (bench/arm/calibration.py). Estimates, not measurements.
 
-    python bench/arm/instructions.py --arch mos-tiny --size 320x240 --out row.json
-    python bench/arm/instructions.py --sweep --out bench/results/arm/instructions.json --readme
+    python -m mosface.bench.arm.instructions --arch mos-tiny --size 320x240 --out row.json
+    python -m mosface.bench.arm.instructions --sweep --out bench/results/arm/instructions.json --readme
 
 Needs scripts/cross_aarch64.sh --no-wheel to have run (the aarch64 binary and
 ARM ncnn); installs qemu-user and builds the plugin on first use (root).
@@ -26,17 +26,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # run as a script: make `bench.*` importable
-    sys.path.insert(0, str(ROOT))
-
-from bench.arm import calibration, counting  # noqa: E402
-from mosface.files import write_atomically  # noqa: E402
-from mosface.sizes import parse_size  # noqa: E402
+from ...files import write_atomically
+from ...sizes import parse_size
+from ..checkout import checkout_path
+from . import calibration, counting
 
 ARCHS = ("mos-s", "mos-m", "mos-tiny")
 SWEEP_SIZES = ("320x240", "640x480")
-DEFAULT_BENCH = ROOT / "build" / "aarch64" / "cpp" / "mosface-bench"
+DEFAULT_BENCH = ("build", "aarch64", "cpp", "mosface-bench")  # in the checkout
 MAX_SIDE = 2048
 MODEL_CACHE = Path.home() / ".cache" / "mosface" / "bench"
 # Priority order of the sweep (cheap and most asked-for first): on a busy 2-core machine the
@@ -78,7 +75,9 @@ class Tools:
         return self._calibration
 
     def _count_classifier(self, name: str) -> int:
-        sources = [Path(calibration.__file__), ROOT / "training" / "models" / "backbones.py"]
+        from ...training.models import backbones
+
+        sources = [Path(calibration.__file__), Path(backbones.__file__)]
         fingerprint = counting.sha256_files(*sources)[:10]
         param, weights = calibration.convert_classifier(
             name, counting.CACHE / "calibration" / f"{name}-{fingerprint}"
@@ -102,10 +101,10 @@ class Tools:
 
 
 def mac_ratio_estimate(arch: str, width: int, height: int) -> dict:
-    """bench/macs.py's figure (MACs scaled by shufflenet_v2's, two A72 cores) for comparison."""
-    from bench.macs import rk3399_estimate_ms
-    from mosface.training import build_model
-    from mosface.training.complexity import summarize
+    """mosface.bench.macs's figure (MACs scaled by shufflenet_v2's, two A72 cores) for comparison."""
+    from ...training import build_model
+    from ...training.complexity import summarize
+    from ..macs import rk3399_estimate_ms
 
     macs = summarize(build_model(arch, dcn=False), height, width)["macs"]
     return {"macs": macs, "mac_ratio_estimate_ms_2_threads": round(rk3399_estimate_ms(macs), 2)}
@@ -122,7 +121,7 @@ def count_row(
     check_linearity: bool,
 ) -> dict:
     """One JSON row: instructions of one detect, by class, and the estimates."""
-    from mosface.benchmark.models import prepare
+    from ..models import prepare
 
     height, width = parse_size(size)
     prepared = prepare(arch, MODEL_CACHE)
@@ -171,12 +170,12 @@ def count_row(
 
 def report(tools: Tools, rows: list[dict]) -> dict:
     return {
-        "tool": "bench/arm/instructions.py",
+        "tool": "mosface.bench.arm.instructions",
         "method": METHOD,
         "qemu": counting.qemu_version(),
         "qemu_cpu": counting.QEMU_CPU,
         "bench_binary_sha256": hashlib.sha256(tools.bench.read_bytes()).hexdigest(),
-        "models": "seeded, untrained (mosface.benchmark.models: class bias shifted to ~30 candidates "
+        "models": "seeded, untrained (mosface.bench.models: class bias shifted to ~30 candidates "
         "per 640x480 frame), converted with --dynamic",
         "calibration": tools.calibration(),
         "rows": rows,
@@ -266,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=1, help="N: count N, N+1 and N+2 timed detects (default 1)"
     )
     parser.add_argument(
-        "--bench", type=Path, default=DEFAULT_BENCH, help="the aarch64 mosface-bench"
+        "--bench",
+        type=Path,
+        help=f"the aarch64 mosface-bench (default: {'/'.join(DEFAULT_BENCH)} in the checkout)",
     )
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.add_argument(
@@ -296,14 +297,14 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(args.out, lambda tmp: tmp.write_text(json.dumps(result, indent=1) + "\n"))
         if args.readme:
-            from bench.readme_table import README, update_readme
+            from ..readme_table import update_readme
 
             table = markdown_table(result)
-            update_readme(README, "rk3399-estimate", table)
-            update_readme(ROOT / "docs" / "arm.md", "rk3399-instructions", table)
+            update_readme(checkout_path("README.md"), "rk3399-estimate", table)
+            update_readme(checkout_path("docs", "arm.md"), "rk3399-instructions", table)
 
     try:
-        tools = Tools(args.bench)
+        tools = Tools(args.bench or checkout_path(*DEFAULT_BENCH))
         if args.sweep:
             rows = sweep(tools, args.runs, save)
         else:

@@ -157,7 +157,7 @@ py::object postprocess(const py::handle& loc, const py::handle& cls_logits, cons
 }
 
 // The sparse pose heads of a converted model run on given feature maps: for the
-// converter's parity gates, the tests and bench/postprocess.py (the Detector runs the same code).
+// converter's parity gates, the tests and mosface.bench.postprocess (the Detector runs the same code).
 class PySparsePoseHeads {
 public:
     explicit PySparsePoseHeads(const std::string& model)

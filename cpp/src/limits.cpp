@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -84,6 +86,12 @@ std::uint64_t checked_size(const FileDescriptor& file, const std::string& path, 
 // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
 int open_nonblocking(const std::string& path) { return open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); }
 
+// realpath(3): the absolute path with every symlink, '.' and '..' resolved; empty when it does not resolve.
+std::string resolved(const std::string& path) {
+    const std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+    return real ? std::string(real.get()) : std::string();
+}
+
 }  // namespace
 
 void check_regular_file(const std::string& path, const char* what, std::uint64_t max_bytes) {
@@ -117,6 +125,21 @@ void check_model_file_name(const std::string& name, const std::string& field, co
     if (name.empty() || name[0] == '/' || parent) {
         throw ModelError(origin + ": field '" + field + "' must name a file inside the model folder, got '" + name +
                          "'");
+    }
+}
+
+void check_resolves_inside(const std::string& folder, const std::string& name, const std::string& field,
+                           const std::string& origin) {
+    const std::string real_folder = resolved(folder);
+    const std::string real_file = resolved(folder + "/" + name);
+    if (real_folder.empty() || real_file.empty()) {
+        return;
+    }
+    const std::string prefix = real_folder == "/" ? real_folder : real_folder + "/";
+    if (real_file.compare(0, prefix.size(), prefix) != 0) {
+        throw ModelError(origin + ": field '" + field + "' names '" + name +
+                         "', which resolves outside the model folder (to " + real_file +
+                         "); copy the file into the folder instead of linking it");
     }
 }
 

@@ -4,6 +4,9 @@
 #include "mosface/manifest.hpp"
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "json.hpp"
 #include "mosface/errors.hpp"
@@ -14,6 +17,16 @@ namespace mosface {
 namespace {
 
 std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+// (manifest field, file name) of every model file the manifest names.
+std::vector<std::pair<std::string, std::string>> named_files(const Manifest& manifest) {
+    std::vector<std::pair<std::string, std::string>> files = {{"files.param", manifest.param_file},
+                                                              {"files.bin", manifest.bin_file}};
+    if (manifest.pose_heads == PoseHeads::sparse) {
+        files.emplace_back("sparse_pose.file", manifest.sparse_pose.file);
+    }
+    return files;
+}
 
 // Reads typed fields and names the JSON path of anything missing or mistyped.
 class FieldReader {
@@ -262,10 +275,8 @@ Manifest Manifest::parse(const std::string& text, const std::string& origin) {
     const json::Value& files = read.get(root, "", "files", json::Value::Kind::object);
     manifest.param_file = read.string(files, "files", "param");
     manifest.bin_file = read.string(files, "files", "bin");
-    check_model_file_name(manifest.param_file, "files.param", origin);
-    check_model_file_name(manifest.bin_file, "files.bin", origin);
-    if (manifest.pose_heads == PoseHeads::sparse) {
-        check_model_file_name(manifest.sparse_pose.file, "sparse_pose.file", origin);
+    for (const auto& [field, name] : named_files(manifest)) {
+        check_model_file_name(name, field, origin);
     }
     return manifest;
 }
@@ -278,7 +289,13 @@ Manifest Manifest::load(const std::string& path) {
         throw MissingFileError("manifest not found: " + path +
                                " (a converted model folder holds manifest.json, model.param and model.bin)");
     }
-    return parse(std::string(bytes.begin(), bytes.end()), path);
+    Manifest manifest = parse(std::string(bytes.begin(), bytes.end()), path);
+    const std::size_t slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
+    for (const auto& [field, name] : named_files(manifest)) {
+        check_resolves_inside(folder, name, field, path);
+    }
+    return manifest;
 }
 
 }  // namespace mosface

@@ -1,13 +1,16 @@
 // Copyright 2026 mosface authors
 // SPDX-License-Identifier: MIT
 //
-// limits.hpp: model file names, regular-file reads, size checks; and manifest
+// limits.hpp: model file names (and where their symlinks lead), regular-file reads, size checks; and manifest
 // numbers under a C locale whose decimal point is ','.
 
 #include <clocale>
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.hpp"
 #include "mosface/errors.hpp"
@@ -39,6 +42,31 @@ int main() {
     CHECK(read_regular_file(path, "weights", 10).size() == 10);
     CHECK_THROWS(read_regular_file(path, "weights", 9), ModelError, "10 bytes, more than the 9");
     std::remove(path.c_str());
+
+    // Links inside the folder (build folder names, removed below): out of it refused, within it followed.
+    const std::string folder = "test_limits_folder";
+    const auto clean = [&folder] {  // also what an interrupted earlier run left
+        for (const char* name : {"/out.bin", "/in.bin", "/up", "/model.bin"}) {
+            std::remove((folder + name).c_str());
+        }
+        std::remove("test_limits_outside.bin");
+        rmdir(folder.c_str());
+    };
+    clean();
+    mkdir(folder.c_str(), 0700);
+    std::ofstream(folder + "/model.bin") << "0";
+    std::ofstream("test_limits_outside.bin") << "0";
+    CHECK(symlink("../test_limits_outside.bin", (folder + "/out.bin").c_str()) == 0);
+    CHECK(symlink("model.bin", (folder + "/in.bin").c_str()) == 0);
+    CHECK(symlink("..", (folder + "/up").c_str()) == 0);
+    CHECK_THROWS(check_resolves_inside(folder, "out.bin", "files.bin", "m"), ModelError,
+                 "'files.bin' names 'out.bin', which resolves outside the model folder");
+    CHECK_THROWS(check_resolves_inside(folder, "up/test_limits_outside.bin", "files.bin", "m"), ModelError,
+                 "resolves outside the model folder");
+    check_resolves_inside(folder, "in.bin", "files.bin", "m");
+    check_resolves_inside(folder + "/", "model.bin", "files.bin", "m");
+    check_resolves_inside(folder, "missing.bin", "files.bin", "m");  // left to the open that follows
+    clean();
 
     check_image_size(1, 1, 3);
     CHECK_THROWS(check_image_size(27000, 27000, 81000), std::invalid_argument, "downscale it first");

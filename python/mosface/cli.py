@@ -19,13 +19,14 @@ from .columns import BOX, LANDMARKS, PITCH, ROLL, SCORE, YAW
 from .files import write_atomically
 from .images import read_bgr
 
-# subcommand -> (module with `main(argv) -> int`, pip extra that provides it, help)
+# subcommand -> (module with `main(argv) -> int`, pip extra(s) that provide it, help)
 DELEGATED: dict[str, tuple[str, str, str]] = {
     "train": ("mosface.training.cli", "train", "train a MOS model from a config"),
     "eval": ("mosface.training.cli", "train", "evaluate a checkpoint (WIDER FACE, AFLW2000)"),
     "import-official": ("mosface.training.cli", "train", "import the authors' MOS-S.pth / MOS-M.pth"),
     "convert": ("mosface.convert.cli", "convert", "checkpoint -> ncnn model folder, parity-checked"),
-    "bench": ("mosface.benchmark.cli", "bench", "side-by-side latency, memory and size of MOS engines"),
+    # bench converts its models first: the converter's dependencies too.
+    "bench": ("mosface.bench.cli", "convert,bench", "side-by-side latency, memory and size of MOS engines"),
     "track": ("mosface.track_cli", "video", "track faces in a video or camera, one best shot per person"),
 }
 # Extras whose install needs the pinned CPU torch first.
@@ -167,7 +168,8 @@ def run_delegated(command: str, argv: list[str]) -> int:
         return int(importlib.import_module(module_name).main([command, *argv]) or 0)
     except ModuleNotFoundError as error:
         if error.name and not error.name.startswith("mosface"):
-            torch_first = "pip install torch==2.13.0 && " if extra in TORCH_EXTRAS else ""
+            needs_torch = any(name in TORCH_EXTRAS for name in extra.split(","))
+            torch_first = "pip install torch==2.13.0 && " if needs_torch else ""
             print(f"mosface {command}: needs the '{extra}' extra ({error.name} is missing): "
                   f"{torch_first}pip install 'mosface[{extra}]'", file=sys.stderr)
             return 2

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import mosface
-from bench.readme_table import markers, replace_block
-from mosface.benchmark.authors_numpy import reference_postprocess
-from mosface.benchmark.cli import time_engine
-from mosface.benchmark.engines import MosfaceEngine, NcnnWheelEngine
-from mosface.benchmark.models import benchmark_image, read_io
-from mosface.benchmark.report import markdown_table, plot_results, write_json
+from mosface.bench.authors_numpy import reference_postprocess
+from mosface.bench.cli import time_engine
+from mosface.bench.engines import MosfaceEngine, NcnnWheelEngine
+from mosface.bench.models import benchmark_image, read_io
+from mosface.bench.readme_table import markers, replace_block
+from mosface.bench.report import markdown_table, plot_results, write_json
 from mosface.sizes import parse_size
 from tests import tiny_model
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 import mosface
-from mosface.benchmark.report import markdown_table
-from mosface.benchmark.stream import planted_faces, time_stream
+from mosface.bench.report import markdown_table
+from mosface.bench.stream import planted_faces, time_stream
 from tests import tiny_model
 
 

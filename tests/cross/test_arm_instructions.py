@@ -5,7 +5,7 @@
   header: bench/arm/build_plugin.sh installs them as root; skipped otherwise).
 - The calibration arithmetic against numbers worked out by hand.
 - The JSON that scripts/cross_aarch64.sh writes with
-  ``bench/arm/instructions.py --arch mos-tiny --size 320x240`` (skipped until
+  ``python -m mosface.bench.arm.instructions --arch mos-tiny --size 320x240`` (skipped until
   the script has run).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.arm import calibration, counting
+from mosface.bench.arm import calibration, counting
 
 ROOT = Path(__file__).resolve().parents[2]
 CI_JSON = ROOT / "build" / "cross-logs" / "arm-instructions-mos-tiny-320x240.json"

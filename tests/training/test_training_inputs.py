@@ -35,11 +35,21 @@ def test_label_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
         parse_label_file(path)
 
 
-@pytest.mark.parametrize("angles", ["0 500 0", "-181 0 0", "0 0 nan"])
+@pytest.mark.parametrize("angles", ["0 500 0", "-181 0 0", "0 0 180.5"])
 def test_pose_labels_are_range_checked(tmp_path: Path, angles: str) -> None:
     path = tmp_path / "label.txt"
     path.write_text(f"# a.jpg\n{FACE} {angles}\n")
-    with pytest.raises(LabelFormatError, match=r"label\.txt:2"):
+    with pytest.raises(LabelFormatError, match=r"label\.txt:2: pitch, yaw and roll must be within \+-180 degrees"):
+        parse_label_file(path)
+
+
+@pytest.mark.parametrize("angles", ["0 0 nan", "inf 0 0"])
+def test_non_finite_pose_labels_are_refused(tmp_path: Path, angles: str) -> None:
+    """The finiteness check on every number of a line refuses these, before the range check
+    (which would refuse them too: NaN is within no range). It predates the range check."""
+    path = tmp_path / "label.txt"
+    path.write_text(f"# a.jpg\n{FACE} {angles}\n")
+    with pytest.raises(LabelFormatError, match=r"label\.txt:2: box width/height must be positive and values finite"):
         parse_label_file(path)
 
 

@@ -56,4 +56,10 @@ void check_regular_file(const std::string& path, const char* what, std::uint64_t
 // the model folder: not absolute, no '..' component, no empty name.
 void check_model_file_name(const std::string& name, const std::string& field, const std::string& origin);
 
+// Throws ModelError when `folder`/`name` resolves, symlinks followed, to a path outside the
+// folder's own resolved path: a link inside the folder leads out as '..' does. A name that
+// does not resolve (missing file, dangling link) passes: opening it then reports that.
+void check_resolves_inside(const std::string& folder, const std::string& name, const std::string& field,
+                           const std::string& origin);
+
 }  // namespace mosface

@@ -1,6 +1,6 @@
 """Resident memory of a fresh process that loads one engine and detects once, with an account.
 
-Run as `python -m mosface.benchmark.memory ENGINE MODEL_FOLDER HEIGHT WIDTH`;
+Run as `python -m mosface.bench.memory ENGINE MODEL_FOLDER HEIGHT WIDTH`;
 prints one JSON line: the peak (`peak_rss_mb`) and, for mosface, where it
 went: resident memory after the imports and after loading, and the largest
 live set of ncnn's activations and layer workspaces (counted by mosface's
@@ -29,7 +29,7 @@ def status_mb(field: str = "VmHWM") -> float:
 
 def measure(engine: str, folder: Path, height: int, width: int) -> dict:
     """Spawn the measuring process and return its JSON account (peak_rss_mb and, for mosface, the parts)."""
-    command = [sys.executable, "-m", "mosface.benchmark.memory", engine, str(folder), str(height), str(width)]
+    command = [sys.executable, "-m", "mosface.bench.memory", engine, str(folder), str(height), str(width)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"memory measurement of {engine} failed:\n{result.stderr[-2000:]}")

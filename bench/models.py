@@ -58,8 +58,8 @@ def _seeded_model(arch: str):
     """The converter's seeded model (O(1) activations, calibrated BN), with the class bias shifted."""
     import torch
 
-    from mosface.convert.source import seeded_model
-    from mosface.training.data.images import to_input
+    from ..convert.source import seeded_model
+    from ..training.data.images import to_input
 
     model = seeded_model(arch, dcn=False, head="stitch", seed=SEED).eval()
     tensor = torch.from_numpy(to_input(benchmark_image(480, 640)))[None]
@@ -74,8 +74,8 @@ def _seeded_model(arch: str):
 
 
 def _export_dynamic_onnx(checkpoint: Path, path: Path) -> None:
-    from mosface.convert.export import export_onnx
-    from mosface.training.checkpoint import load_model
+    from ..convert.export import export_onnx
+    from ..training.checkpoint import load_model
 
     export_onnx(load_model(checkpoint), path, height=480, width=640, dynamic_size=True)
 
@@ -84,11 +84,12 @@ def _code_fingerprint() -> str:
     """Hash of the model, converter and this module's sources: a change never reuses an old cache."""
     import hashlib
 
-    import mosface
+    from .. import convert
+    from ..training import models
 
-    package = Path(mosface.__file__).parent
+    # The packages' own folders: an editable install keeps convert/ and training/ outside python/mosface.
     digest = hashlib.sha256()
-    sources = [*package.glob("convert/*.py"), *package.glob("training/models/*.py"), Path(__file__)]
+    sources = [*Path(convert.__file__).parent.glob("*.py"), *Path(models.__file__).parent.glob("*.py"), Path(__file__)]
     for source in sorted(sources):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:10]
@@ -96,9 +97,9 @@ def _code_fingerprint() -> str:
 
 def prepare(arch: str, cache_root: Path, checkpoint: Path | None = None) -> BenchModel:
     """Checkpoint, dynamic ncnn conversion and dynamic ONNX for `arch`, from cache when present."""
-    from mosface.convert.cli import main as convert_main
-    from mosface.files import sha256_of
-    from mosface.training.checkpoint import model_payload, save_checkpoint
+    from ..convert.cli import main as convert_main
+    from ..files import sha256_of
+    from ..training.checkpoint import model_payload, save_checkpoint
 
     # A given checkpoint is identified by its content: another file never reuses this cache.
     tag = f"checkpoint-{sha256_of(checkpoint)[:10]}" if checkpoint else f"seed{SEED}"

@@ -19,6 +19,8 @@ MIN_SIZES = ((16, 32), (64, 128), (256, 512))
 VARIANCES = (0.1, 0.2)
 POSE_BINS = 66
 OUTPUT_COLUMNS = 18
+# The same anchors in the form mosface.priors / mosface.postprocess take (a manifest's "anchors").
+ANCHORS = {"steps": list(STEPS), "min_sizes": [list(s) for s in MIN_SIZES], "variances": list(VARIANCES)}
 
 
 def reference_priors(height: int, width: int) -> np.ndarray:

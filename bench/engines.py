@@ -135,7 +135,7 @@ class TorchEngine(NumpyPostprocessEngine):
     def __init__(self, checkpoint: Path, threads: int, mean: list[float]) -> None:
         import torch
 
-        from mosface.training.checkpoint import load_model
+        from ..training.checkpoint import load_model
 
         self.name = "torch-eager+numpy"
         self.torch = torch

@@ -1,8 +1,9 @@
-"""Reference and test data for the post-processing tests.
+"""Synthetic MOS head outputs with planted faces: input for the post-processing benchmark and tests.
 
-The numpy re-statement of the authors' post-processing lives in
-``mosface.benchmark.authors_numpy`` (the benchmark's baseline too); this module
-adds synthetic head outputs with planted faces.
+Faces are placed so that NMS has to choose and no decision sits near a round
+threshold (see ``planted_outputs``); the arrays are what a MOS graph would
+output, so ``mosface.postprocess`` and ``authors_numpy.reference_postprocess``
+can both run on them.
 """
 
 from __future__ import annotations
@@ -11,32 +12,7 @@ import math
 
 import numpy as np
 
-from mosface.benchmark.authors_numpy import (
-    MIN_SIZES,
-    OUTPUT_COLUMNS,
-    POSE_BINS,
-    STEPS,
-    VARIANCES,
-    py_cpu_nms,
-    reference_postprocess,
-    reference_priors,
-)
-
-# The reference's anchors in the form mosface.priors / mosface.postprocess take.
-ANCHORS = {"steps": list(STEPS), "min_sizes": [list(s) for s in MIN_SIZES], "variances": list(VARIANCES)}
-
-__all__ = [
-    "ANCHORS",
-    "MIN_SIZES",
-    "OUTPUT_COLUMNS",
-    "POSE_BINS",
-    "STEPS",
-    "VARIANCES",
-    "planted_outputs",
-    "py_cpu_nms",
-    "reference_postprocess",
-    "reference_priors",
-]
+from .authors_numpy import POSE_BINS, STEPS, VARIANCES, reference_priors
 
 
 def _planted_scores(rng: np.random.Generator, cluster_sizes: np.ndarray) -> list[np.ndarray]:
