@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> dict:
         # measured, else at the first size.
         main_size = (480, 640) if (480, 640) in sizes else sizes[0]
         jobs = [(arch, engine_name, size) for arch in archs for size in sizes
-                for engine_name in [*args.engines, *(["mosface-pool"] if "mosface" in args.engines else [])]
+                for engine_name in [*args.engines, *(["mosface-malloc"] if "mosface" in args.engines else [])]
                 if engine_name.startswith("mosface") or size == main_size]
         for arch, engine_name, (height, width) in tqdm(jobs, desc="peak memory", unit="process"):
             folder = models[arch].checkpoint.parent

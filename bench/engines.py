@@ -37,11 +37,11 @@ class Engine:
 class MosfaceEngine(Engine):
     gives = "boxes, landmarks, pose"
 
-    def __init__(self, model_dir: Path, threads: int, height: int, width: int, *, memory_pool: bool = False,
+    def __init__(self, model_dir: Path, threads: int, height: int, width: int, *, memory_pool: bool = True,
                  name: str = "mosface") -> None:
         import mosface
 
-        self.name = f"{name} (memory_pool=True)" if memory_pool else name
+        self.name = name if memory_pool else f"{name} (memory_pool=False)"
         self.detector = mosface.Detector(model_dir, num_threads=threads, input_height=height, input_width=width,
                                          memory_pool=memory_pool)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from ..files import write_atomically
 
 STAGES = ("preprocess", "inference", "postprocess")
-MEMORY_PARTS = ("after_imports_mb", "after_load_mb", "activations_mb", "workspace_mb", "pool_held_mb")
+MEMORY_PARTS = ("peak_rss_10_mb", "after_imports_mb", "after_load_mb", "activations_mb", "workspace_mb",
+                "live_set_mb", "block_mb")
 
 
 def cpu_model() -> str:
@@ -51,11 +52,12 @@ def markdown_table(report: dict) -> str:
             + f" | {stats['total']['median_ms']:.2f} | {stats['total']['p90_ms']:.2f} | {row['gives']} |"
         )
     if report["memory"]:
-        lines += ["", "Peak RSS of a process that imports, loads and detects once (1 thread), and where it goes "
-                  "(MiB): after the imports, after loading (weights as ncnn keeps them), the largest live set of "
-                  "activations and of layer workspaces (mosface's allocator), what the pool held.", "",
-                  "| model | input (WxH) | engine | peak RSS | after imports | after load | activations | "
-                  "workspace | pool held |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["", "Peak RSS of a process that imports, loads and detects once (1 thread), after ten more "
+                  "detects, and where it goes (MiB): after the imports, after loading (weights as ncnn keeps "
+                  "them), the largest live sets of feature maps, of layer workspaces and of both together, and "
+                  "the block mosface plans for them.", "",
+                  "| model | input (WxH) | engine | peak RSS | after 10 more | after imports | after load | "
+                  "feature maps | workspaces | live set | block |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} | "
                   + " | ".join(_mb(m, key) for key in MEMORY_PARTS) + " |" for m in report["memory"]]
     if report.get("stream"):

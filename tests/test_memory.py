@@ -48,7 +48,8 @@ def test_counts_cover_the_live_set_and_everything_comes_back(model: Path, memory
     np.testing.assert_array_equal(first, second)  # the block changes where buffers live, not what they hold
     counts = detector.memory_counts()
     blobs = counts["blobs"]
-    assert blobs["in_use"] == 0 and counts["workspace"]["in_use"] == 0  # everything went back
+    assert blobs["in_use"] == 0  # everything went back
+    assert counts["workspace"]["in_use"] == 0
     # The float32 input blob (3 channels) and the three (anchors, 66) pose outputs
     # are alive together once the last output is extracted: a lower bound of the live set.
     input_bytes = 3 * 240 * 320 * 4
@@ -59,12 +60,12 @@ def test_counts_cover_the_live_set_and_everything_comes_back(model: Path, memory
     if memory_pool:
         # The second call was replayed in one block, as planned, about the size of the live set:
         # no larger than it plus 128 bytes per buffer (alignment and ncnn's overread).
-        assert counts["plans"] == 1 and counts["misses"] == 0
+        assert (counts["plans"], counts["misses"]) == (1, 0)
         assert blobs["from_block"] == blobs["from_system"]
         buffers = blobs["from_block"] + counts["workspace"]["from_block"]
         assert counts["live_peak"] <= counts["block_bytes"] <= counts["live_peak"] + 128 * buffers
     else:
-        assert counts["block_peak_bytes"] == 0 and blobs["from_block"] == 0
+        assert (counts["block_peak_bytes"], blobs["from_block"]) == (0, 0)
 
 
 def test_memory_pool_gives_the_same_faces(model: Path) -> None:

@@ -139,7 +139,9 @@ def count_row(
             "--threads",
             "1",
             "--warmup",
-            "0",  # N >= 1: the first detect (pool allocations) is in both counts
+            # Both counts hold the first two detects: the first at a size records ncnn's
+            # buffers, the second plans the block; the difference is a steady detect.
+            "2",
             "--iterations",
             str(n),
             *extra,
