@@ -19,6 +19,7 @@
 
 #include "allocator.hpp"
 #include "input_convolution.hpp"
+#include "layer_threads.hpp"
 #include "stem_pool.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
@@ -326,8 +327,15 @@ private:
         const InputConvolution rewritten =
             rewrite_input_convolution(std::string(param_text.begin(), param_text.end()), manifest_.input_blob);
         input_border_ = rewritten.border;
+        // Layers too small to share across threads at this input size run on one.
+        const std::string text = options_.num_threads > 1
+                                     ? single_thread_small_layers(rewritten.param, manifest_.input_blob,
+                                                                  static_cast<int>(manifest_.mean.size()),
+                                                                  input_h_ + 2 * input_border_,
+                                                                  input_w_ + 2 * input_border_)
+                                     : rewritten.param;
         net_.register_custom_layer(kStemPoolType, create_stem_pool);
-        if (net_.load_param_mem(rewritten.param.c_str()) != 0) {
+        if (net_.load_param_mem(text.c_str()) != 0) {
             throw ModelError(param_path +
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "
                              "which); regenerate it with `mosface convert`");

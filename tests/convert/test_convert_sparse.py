@@ -95,6 +95,17 @@ def test_sparse_and_dense_detectors_give_the_same_faces(
     assert figures["max_score_diff"] <= 1e-5  # the same loc/cls layers in both graphs
 
 
+def test_two_threads_give_the_faces_of_one(mos_s: dict[str, Path]) -> None:
+    """With two threads the small layers run on one (featmask 128) and the rest on both: same faces."""
+    image = seeded_image(HEIGHT, WIDTH, seed=11)
+    one, two = (mosface.Detector(mos_s["sparse"], num_threads=threads, conf_threshold=0.55,
+                                 nms_threshold=0.6).detect(image) for threads in (1, 2))
+    assert len(one) >= 5
+    figures, failures = compare_detections(one, two, "two threads vs one")
+    assert failures == []
+    assert figures["max_score_diff"] <= 1e-5  # float32 sums split differently across threads at most
+
+
 def test_pose_logits_on_border_cells_match_torch(mos_s: dict[str, Path]) -> None:
     """Corner and edge cells of every level (zero padding on one or two sides) against torch's dense logits."""
     source = load_source(arch="mos-s", seed=5)

@@ -1,0 +1,43 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+//
+// The text of an ncnn .param file as lines and layers, for the rewrites the
+// Detector makes before ncnn loads it (input_convolution, layer_threads).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mosface {
+
+// A layer line: type name bottom_count top_count bottoms... tops... id=value...
+struct LayerLine {
+    std::vector<std::string> words;
+    std::vector<std::string> bottoms;
+    std::vector<std::string> tops;
+    std::map<int, std::string> params;  // every id=value, arrays (negative ids) as written
+    std::size_t first_param = 0;        // index of the first id=value word
+
+    const std::string& type() const { return words[0]; }
+    int int_param(int id, int fallback) const;
+    bool has(int id) const { return params.count(id) != 0; }
+    // The line with the parameters in `set` set (added, or replacing those written)
+    // and those in `drop` left out.
+    std::string rewritten(const std::map<int, std::string>& set, const std::vector<int>& drop = {}) const;
+};
+
+struct ParamText {
+    std::vector<std::string> lines;
+    std::vector<LayerLine> layers;  // by line; the two header lines and unreadable lines stay empty
+
+    static ParamText parse(const std::string& text);
+    std::string text() const;
+    // Line indices of the layers that read a blob.
+    std::vector<std::size_t> readers_of(const std::string& blob) const;
+};
+
+// A .param number: C-locale text whatever the process's locale (1.0 when unreadable).
+double param_number(const std::string& text);
+
+}  // namespace mosface
