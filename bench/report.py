@@ -33,12 +33,16 @@ def _cell(stats: dict, stage: str) -> str:
     return f"{stats[stage]['median_ms']:.2f}" if stage in stats else "-"
 
 
+def machine_line(report: dict) -> str:
+    machine = report["machine"]
+    return (f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['date']}; mosface {machine['mosface']}; "
+            f"weights: {report['weights']}; median of {report['runs']} runs after {report['warmup']} warm-up.")
+
+
 def markdown_table(report: dict) -> str:
     """One row per (model, size, threads, engine): stage medians, total median and p90, in ms."""
-    machine = report["machine"]
     lines = [
-        f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['date']}; mosface {machine['mosface']}; "
-        f"weights: {report['weights']}; median of {report['runs']} runs after {report['warmup']} warm-up.",
+        machine_line(report),
         "",
         "| model | input (WxH) | threads | engine | preprocess | inference | postprocess | total median | "
         "total p90 | outputs |",
@@ -69,6 +73,75 @@ def markdown_table(report: dict) -> str:
     if report["files"]:
         lines += ["", "| model | file (fp32 weights) | bytes |", "|---|---|---|"]
         lines += [f"| {f['arch']} | {f['file']} | {f['bytes']:,} |" for f in report["files"]]
+    return "\n".join(lines)
+
+
+MOSFACE = "mosface"
+DENSE = "mosface (dense pose heads)"
+PEER_ENGINES = ("ncnn-wheel+numpy", "onnxruntime+numpy")  # the same model through other runtimes
+
+
+def cells(report: dict) -> dict[tuple, dict[str, dict]]:
+    """(arch, width, height, threads) -> engine name -> stage statistics."""
+    grouped: dict[tuple, dict[str, dict]] = {}
+    for row in report["results"]:
+        key = (row["arch"], row["width"], row["height"], row["threads"])
+        grouped.setdefault(key, {})[row["engine"]] = row["stages"]
+    return grouped
+
+
+def _median(stats: dict | None, stage: str) -> float | None:
+    return stats[stage]["median_ms"] if stats and stage in stats else None
+
+
+def behind(report: dict) -> list[str]:
+    """Cells where another runtime's inference or end-to-end time beats mosface's."""
+    losses = []
+    for (arch, width, height, threads), engines in cells(report).items():
+        for peer in PEER_ENGINES:
+            for stage in ("inference", "total"):
+                ours, theirs = _median(engines.get(MOSFACE), stage), _median(engines.get(peer), stage)
+                if ours is not None and theirs is not None and theirs < ours:
+                    losses.append(f"{arch} {width}x{height} {threads} thread(s): {peer} {stage} "
+                                  f"{theirs:.2f} vs {ours:.2f} ms")
+    return losses
+
+
+def summary_table(report: dict, archs: tuple[str, ...] | None = None) -> str:
+    """Per model, size and threads: mosface against its dense-pose graph and the other runtimes (ms)."""
+    lines = ["| model | input (WxH) | threads | mosface total (inference) | dense pose heads | speed-up | "
+             "ncnn wheel + numpy | onnxruntime + numpy |", "|---|---|---|---|---|---|---|---|"]
+    for (arch, width, height, threads), engines in cells(report).items():
+        ours = engines.get(MOSFACE)
+        if ours is None or (archs is not None and arch not in archs):
+            continue
+
+        def both(stats: dict | None) -> str:
+            if stats is None:
+                return "-"
+            return f"{stats['total']['median_ms']:.1f} ({stats['inference']['median_ms']:.1f})"
+
+        dense = engines.get(DENSE)
+        speedup = f"{dense['inference']['median_ms'] / ours['inference']['median_ms']:.2f}x" if dense else "-"
+        lines.append(f"| {arch} | {width}x{height} | {threads} | {both(ours)} | {both(dense)} | {speedup} | "
+                     + " | ".join(both(engines.get(peer)) for peer in PEER_ENGINES) + " |")
+    losses = behind(report)
+    verdict = ("mosface's inference and end-to-end medians are ahead of both other runtimes in every cell."
+               if not losses else "Cells where another runtime is ahead: " + "; ".join(losses) + ".")
+    return "\n".join([*lines, "", verdict])
+
+
+def memory_summary(report: dict, archs: tuple[str, ...] | None = None, *, short: bool = False) -> str:
+    """Peak resident memory per model and size: mosface's account, and the other engines where measured (MiB).
+
+    short: mosface at every size, the other engines only at 640x480."""
+    lines = ["| model | input (WxH) | engine | peak: import, load, 1 detect | after 10 more | live set | block |",
+             "|---|---|---|---|---|---|---|"]
+    for m in report["memory"]:
+        main_row = m["engine"] == MOSFACE or (m["width"], m["height"]) == (640, 480)
+        if (archs is None or m["arch"] in archs) and (main_row or not short):
+            lines.append(f"| {m['arch']} | {m['width']}x{m['height']} | {m['engine']} | {m['peak_rss_mb']:.1f} | "
+                         f"{_mb(m, 'peak_rss_10_mb')} | {_mb(m, 'live_set_mb')} | {_mb(m, 'block_mb')} |")
     return "\n".join(lines)
 
 

@@ -184,14 +184,18 @@ def report(tools: Tools, rows: list[dict]) -> dict:
     }
 
 
-def markdown_table(result: dict) -> str:
-    """The README / docs/arm.md table: instruction-based estimates with the MAC-ratio ones beside."""
+def markdown_table(result: dict, *, default_only: bool = False) -> str:
+    """The README / docs/arm.md table: instruction-based estimates with the MAC-ratio ones beside.
+
+    default_only: the rows of what `mosface convert` writes by default (sparse pose heads, fp32)."""
     lines = [
         "| model | size | pose heads | storage | G instructions | NEON/FP | load/store | 1 x A72 (ms) | 2 x A72 (ms) "
         "| MAC-ratio 2 x A72 (ms) | instructions ÷ MAC-ratio |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
+        if default_only and (row["pose_heads"] != "sparse" or row["fp16"]):
+            continue
         total = row["instructions"]
         by_class = row["instructions_by_class"]
         low, high = row["rk3399_estimate_range_ms"]
@@ -301,9 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.readme:
             from ..readme_table import update_readme
 
-            table = markdown_table(result)
-            update_readme(checkout_path("README.md"), "rk3399-estimate", table)
-            update_readme(checkout_path("docs", "arm.md"), "rk3399-instructions", table)
+            update_readme(checkout_path("README.md"), "rk3399-estimate", markdown_table(result, default_only=True))
+            update_readme(checkout_path("docs", "arm.md"), "rk3399-instructions", markdown_table(result))
 
     try:
         tools = Tools(args.bench or checkout_path(*DEFAULT_BENCH))

@@ -20,7 +20,7 @@
 #include "allocator.hpp"
 #include "input_convolution.hpp"
 #include "layer_threads.hpp"
-#include "stem_pool.hpp"
+#include "banded_pair.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
@@ -324,18 +324,20 @@ private:
         check_regular_file(weights_path, "model weights (.bin)", kMaxWeightsBytes);  // before fopen: no FIFO wait
         CountingFileReader weights(weights_path, "model weights (.bin)");
         check_param_header(param_text, param_path);
-        const InputConvolution rewritten =
-            rewrite_input_convolution(std::string(param_text.begin(), param_text.end()), manifest_.input_blob);
+        // Rewrites before ncnn reads the graph (same arithmetic, less memory, better threads):
+        // layers too small to share across threads at this input size run on one; a
+        // convolution and the stride-2 layer reading it run in bands of rows; the input
+        // convolution's padding moves into preprocessing.
+        std::string text(param_text.begin(), param_text.end());
+        if (options_.num_threads > 1) {
+            text = single_thread_small_layers(text, manifest_.input_blob, static_cast<int>(manifest_.mean.size()),
+                                              input_h_, input_w_);
+        }
+        text = fuse_banded_pairs(text, &banded_pairs_);
+        const InputConvolution rewritten = rewrite_input_convolution(text, manifest_.input_blob);
         input_border_ = rewritten.border;
-        // Layers too small to share across threads at this input size run on one.
-        const std::string text = options_.num_threads > 1
-                                     ? single_thread_small_layers(rewritten.param, manifest_.input_blob,
-                                                                  static_cast<int>(manifest_.mean.size()),
-                                                                  input_h_ + 2 * input_border_,
-                                                                  input_w_ + 2 * input_border_)
-                                     : rewritten.param;
-        net_.register_custom_layer(kStemPoolType, create_stem_pool);
-        if (net_.load_param_mem(text.c_str()) != 0) {
+        net_.register_custom_layer(kBandedPairType, create_banded_pair, nullptr, &banded_pairs_);
+        if (net_.load_param_mem(rewritten.param.c_str()) != 0) {
             throw ModelError(param_path +
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "
                              "which); regenerate it with `mosface convert`");
@@ -431,6 +433,7 @@ private:
     int input_h_ = 0;
     int input_w_ = 0;
     int input_border_ = 0;  // zeros around the network input, folded out of its first layer
+    BandedPairs banded_pairs_;  // the layer lines each BandedPair runs (read while ncnn loads the graph)
     mutable std::mutex mutex_;  // guards options_ and net_.opt against concurrent setters
 };
 

@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "param_text.hpp"
-#include "stem_pool.hpp"
 
 namespace mosface {
 
@@ -166,11 +165,6 @@ std::vector<LayerWork> estimate_layer_work(const std::string& param_text, const 
         if (inputs_known && !in.empty()) {
             if (type == "Convolution" || type == "ConvolutionDepthWise") {
                 out[0] = convolution_out(layer, in[0], &work);
-            } else if (type == kStemPoolType) {
-                // 3x3 stride-2 convolution, padding 1, then 3x3 stride-2 max pooling, padding 1, floor.
-                const Shape conv{layer.int_param(0, 0), (in[0].h - 1) / 2 + 1, (in[0].w - 1) / 2 + 1};
-                out[0] = {conv.c, (conv.h - 1) / 2 + 1, (conv.w - 1) / 2 + 1};
-                work = static_cast<double>(layer.int_param(6, 0)) * conv.h * conv.w;
             } else if (type == "Pooling") {
                 out[0] = pooling_out(layer, in[0]);
             } else if (type == "Split") {

@@ -84,7 +84,8 @@ class Detector:
     ) -> None:
         """model: folder with manifest.json, model.param, model.bin (or the .param path).
 
-        num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction.
+        num_threads None: ncnn's default (physical big cores); 1..256, fixed at construction
+        (layers too small to share at the input size run on one thread).
         memory_pool True: feature maps and workspaces in one block planned from the previous
         call at the same size (about the largest live set), kept between calls; False: malloc
         alone (nothing kept, but heap fragmentation and page faults every call). powersave: ncnn's core set; each detect() pins its

@@ -15,7 +15,14 @@ from mosface.bench.cli import time_engine
 from mosface.bench.engines import MosfaceEngine, NcnnWheelEngine
 from mosface.bench.models import benchmark_image, read_io
 from mosface.bench.readme_table import markers, replace_block
-from mosface.bench.report import markdown_table, plot_results, write_json
+from mosface.bench.report import (
+    behind,
+    markdown_table,
+    memory_summary,
+    plot_results,
+    summary_table,
+    write_json,
+)
 from mosface.sizes import parse_size
 from tests import tiny_model
 
@@ -72,6 +79,37 @@ def test_markdown_table_lists_every_row_with_machine_and_settings() -> None:
     assert "| peer | 640x480 | 1 | dlib HOG | - | - | - | 9.00 | 9.50 | boxes |" in table
     assert "| mos-s | 640x480 | mosface | 41.5 |" in table
     assert "1,234,567" in table
+
+
+def _stages(inference: float, total: float) -> dict:
+    return {"inference": {"median_ms": inference, "p90_ms": inference}, "total": {"median_ms": total, "p90_ms": total}}
+
+
+def test_summary_compares_each_cell_and_names_where_mosface_is_behind() -> None:
+    rows = [("mosface", 2.0, 4.0), ("mosface (dense pose heads)", 5.0, 7.0), ("ncnn-wheel+numpy", 3.0, 8.0),
+            ("onnxruntime+numpy", 1.5, 6.0)]
+    report = sample_report()
+    report["results"] = [{"arch": "mos-s", "height": 480, "width": 640, "threads": 2, "engine": engine,
+                          "gives": "boxes, landmarks, pose", "stages": _stages(inference, total)}
+                         for engine, inference, total in rows]
+    table = summary_table(report)
+    assert "| mos-s | 640x480 | 2 | 4.0 (2.0) | 7.0 (5.0) | 2.50x | 8.0 (3.0) | 6.0 (1.5) |" in table
+    assert behind(report) == ["mos-s 640x480 2 thread(s): onnxruntime+numpy inference 1.50 vs 2.00 ms"]
+    assert "Cells where another runtime is ahead: mos-s 640x480" in table
+    report["results"][3]["stages"] = _stages(2.5, 6.0)
+    assert behind(report) == []
+    assert "ahead of both other runtimes in every cell" in summary_table(report)
+
+
+def test_memory_summary_keeps_other_engines_to_640x480_when_short() -> None:
+    report = sample_report()
+    report["memory"] = [{"arch": "mos-s", "engine": engine, "height": h, "width": w, "peak_rss_mb": 50.0}
+                        for engine in ("mosface", "onnxruntime") for h, w in ((240, 320), (480, 640))]
+    short = memory_summary(report, ("mos-s",), short=True)
+    assert "| mos-s | 320x240 | mosface | 50.0 |" in short
+    assert "| mos-s | 640x480 | onnxruntime | 50.0 |" in short
+    assert "| mos-s | 320x240 | onnxruntime |" not in short
+    assert "| mos-s | 320x240 | onnxruntime |" in memory_summary(report)
 
 
 def test_json_and_plots_are_written(tmp_path: Path) -> None:

@@ -131,3 +131,19 @@ def test_ci_count_of_mos_tiny_is_sane() -> None:
     calibration_result = result["calibration"]
     assert calibration_result["agreement"] >= 1.0
     assert set(calibration_result["networks"]) == {"shufflenet_v2", "mobilenet_v2"}
+
+
+def test_readme_table_keeps_the_default_conversion_and_docs_every_row() -> None:
+    from mosface.bench.arm.instructions import markdown_table
+
+    result = json.loads(CI_JSON.read_text()) if CI_JSON.is_file() else None
+    if result is None:
+        pytest.skip("run scripts/cross_aarch64.sh first (it writes the JSON a row is copied from)")
+    (template,) = result["rows"]
+    result["rows"] = [{**template, "pose_heads": heads, "fp16": fp16} for heads in ("sparse", "dense")
+                      for fp16 in (False, True)]
+    every_row = markdown_table(result)
+    readme = markdown_table(result, default_only=True)
+    assert every_row.count("| mos-tiny | 320x240 |") == 4
+    assert readme.count("| mos-tiny | 320x240 |") == 1
+    assert "| mos-tiny | 320x240 | sparse | fp32 |" in readme

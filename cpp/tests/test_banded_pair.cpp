@@ -1,0 +1,159 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+//
+// BandedPair against ncnn's two layers on the same weights and input:
+// ShuffleNetV2's stem (3x3 stride-2 convolution + ReLU, 3x3 stride-2 floor
+// max pooling), MobileNetV2's expansion (1x1 convolution + ReLU6, 3x3 stride-2
+// depthwise + ReLU6, 16 channels in: packed input) and a plain convolution
+// followed by a stride-2 one; odd and even sizes so every border case is met,
+// maps of several bands, one and two threads. Then the pairs that must stay
+// apart: a second layer of stride 1, a map read twice, ceil-mode pooling.
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "banded_pair.hpp"
+#include "check.hpp"
+#include "datareader.h"
+#include "mat.h"
+#include "net.h"
+
+using namespace mosface;
+
+namespace {
+
+std::string graph(const std::string& first, const std::string& second, int layers = 3, int blobs = 3) {
+    return "7767517\n" + std::to_string(layers) + " " + std::to_string(blobs) + "\nInput in0 0 1 in0\n" + first +
+           "\n" + second + "\n";
+}
+
+std::vector<unsigned char> weights(const std::vector<int>& blobs) {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.f, 0.3f);
+    std::vector<float> floats;
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+        if (i % 2 == 0) {
+            floats.push_back(0.f);  // ncnn's tag for raw float32 weights (biases have none)
+        }
+        for (int k = 0; k < blobs[i]; ++k) {
+            floats.push_back(normal(rng));
+        }
+    }
+    std::vector<unsigned char> bytes(floats.size() * sizeof(float));
+    std::memcpy(bytes.data(), floats.data(), bytes.size());
+    return bytes;
+}
+
+ncnn::Mat run(const std::string& param, const std::vector<unsigned char>& bin, const ncnn::Mat& input, int threads,
+              BandedPairs* pairs) {
+    ncnn::Net net;
+    net.opt.num_threads = threads;
+    net.register_custom_layer(kBandedPairType, create_banded_pair, nullptr, pairs);
+    CHECK(net.load_param_mem(param.c_str()) == 0);
+    const unsigned char* cursor = bin.data();
+    ncnn::DataReaderFromMemory reader(cursor);
+    CHECK(net.load_model(reader) == 0);
+    ncnn::Extractor ex = net.create_extractor();
+    ex.input("in0", input);
+    ncnn::Mat out;
+    CHECK(ex.extract("out0", out) == 0);
+    ncnn::Mat unpacked;
+    ncnn::convert_packing(out, unpacked, 1);
+    return unpacked.clone();
+}
+
+ncnn::Mat random_input(int w, int h, int c) {
+    std::mt19937 rng(static_cast<unsigned>(w * 131 + h * 7 + c));
+    std::normal_distribution<float> normal(0.f, 1.f);
+    ncnn::Mat input(w, h, c);
+    for (int k = 0; k < c; ++k) {
+        float* values = input.channel(k);
+        for (int i = 0; i < w * h; ++i) {
+            values[i] = normal(rng);
+        }
+    }
+    return input;
+}
+
+// The largest difference relative to the largest magnitude of the reference.
+double relative_difference(const ncnn::Mat& actual, const ncnn::Mat& expected) {
+    if (actual.w != expected.w || actual.h != expected.h || actual.c != expected.c) {
+        return 1e30;
+    }
+    double worst = 0.0;
+    double scale = 1.0;
+    for (int c = 0; c < expected.c; ++c) {
+        for (int i = 0; i < expected.w * expected.h; ++i) {
+            worst = std::max(worst, static_cast<double>(std::fabs(actual.channel(c)[i] - expected.channel(c)[i])));
+            scale = std::max(scale, static_cast<double>(std::fabs(expected.channel(c)[i])));
+        }
+    }
+    return worst / scale;
+}
+
+// The pair fused (one BandedPair line) gives ncnn's two layers' output.
+void check_pair(const std::string& name, const std::string& original, const std::vector<int>& blobs, int channels,
+                int w, int h, int threads) {
+    BandedPairs pairs;
+    const std::string fused = fuse_banded_pairs(original, &pairs);
+    CHECK(pairs.pairs.size() == 1);
+    CHECK(fused.find(std::string(kBandedPairType) + " ") != std::string::npos);
+    CHECK(fused.find("\n2 2\n") != std::string::npos);  // one layer and one blob fewer
+    const std::vector<unsigned char> bin = weights(blobs);
+    const ncnn::Mat input = random_input(w, h, channels);
+    BandedPairs none;
+    const double difference =
+        relative_difference(run(fused, bin, input, threads, &pairs), run(original, bin, input, 1, &none));
+    // The same kernels on bands of rows; a gemm's blocking may follow the band's size and the
+    // thread count: float32 rounding only (aarch64, 72-term sums: 4e-6 of the largest output).
+    if (difference > 1e-5) {
+        std::fprintf(stderr, "%s %dx%dx%d, %d threads:\n", name.c_str(), channels, h, w, threads);
+    }
+    CHECK_NEAR(difference, 0.0, 1e-5);
+}
+
+const char* kStemConv = "Convolution conv0 1 1 in0 c0 0=24 1=3 11=3 12=1 13=2 14=1 2=1 3=2 4=1 5=1 6=648 9=1";
+const char* kStemPool = "Pooling pool0 1 1 c0 out0 0=0 1=3 11=3 12=2 13=1 2=2 3=1 5=1";
+const char* kExpand = "Convolution expand 1 1 in0 c0 0=96 1=1 -23310=2,0.0,6.0 5=1 6=1536 9=3";
+const char* kDepthwise =
+    "ConvolutionDepthWise dw 1 1 c0 out0 0=96 1=3 -23310=2,0.0,6.0 13=2 14=1 3=2 4=1 5=1 6=864 7=96 9=3";
+const char* kConv3 = "Convolution c3 1 1 in0 c0 0=8 1=3 4=1 5=1 6=216";
+const char* kConv3s2 = "Convolution c3s2 1 1 c0 out0 0=16 1=3 3=2 4=1 5=1 6=1152 9=1";
+
+}  // namespace
+
+int main() {
+    const std::string stem = graph(kStemConv, kStemPool);
+    for (const int w : {37, 38, 5}) {
+        for (const int h : {29, 30, 3, 140}) {  // 140: three bands of 16 output rows
+            check_pair("stem", stem, {648, 24}, 3, w, h, 1);
+        }
+    }
+    check_pair("stem", stem, {648, 24}, 3, 1, 1, 2);  // one pixel: every tap but the centre is padding
+    check_pair("stem", stem, {648, 24}, 3, 64, 97, 2);
+    const std::string expand = graph(kExpand, kDepthwise);
+    check_pair("expand", expand, {1536, 96, 864, 96}, 16, 33, 70, 1);
+    check_pair("expand", expand, {1536, 96, 864, 96}, 16, 64, 64, 2);
+    check_pair("conv", graph(kConv3, kConv3s2), {216, 8, 1152, 16}, 3, 31, 67, 2);
+
+    // Stay apart: a stride-1 second layer, a map read twice, ceil-mode pooling, a layer in between.
+    BandedPairs pairs;
+    std::string stride1 = kConv3s2;
+    stride1.replace(stride1.find(" 3=2"), 4, "");
+    const std::string unfused[] = {
+        graph(kConv3, stride1),
+        graph(kStemConv, kStemPool, 4, 5) + "Pooling pool1 1 1 c0 out1 0=1 1=2 2=2\n",
+        graph(kStemConv, std::string(kStemPool).substr(0, std::string(kStemPool).size() - 4)),
+        "7767517\n4 4\nInput in0 0 1 in0\n" + std::string(kStemConv) + "\nReLU relu 1 1 c0 r0\n" +
+            "Pooling pool0 1 1 r0 out0 0=0 1=3 2=2 3=1 5=1\n",
+    };
+    for (const std::string& text : unfused) {
+        CHECK(fuse_banded_pairs(text, &pairs) == text);
+    }
+    CHECK(pairs.pairs.empty());
+    return mosface_test::failures == 0 ? 0 : 1;
+}
