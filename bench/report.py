@@ -126,8 +126,9 @@ def summary_table(report: dict, archs: tuple[str, ...] | None = None) -> str:
         lines.append(f"| {arch} | {width}x{height} | {threads} | {both(ours)} | {both(dense)} | {speedup} | "
                      + " | ".join(both(engines.get(peer)) for peer in PEER_ENGINES) + " |")
     losses = behind(report)
-    verdict = ("mosface's inference and end-to-end medians are ahead of both other runtimes in every cell."
-               if not losses else "Cells where another runtime is ahead: " + "; ".join(losses) + ".")
+    verdict = ("mosface's inference and end-to-end medians are ahead of both other runtimes in every cell of this "
+               "run (every model, size and thread count)." if not losses else
+               "Cells of this run where another runtime is ahead: " + "; ".join(losses) + ".")
     return "\n".join([*lines, "", verdict])
 
 

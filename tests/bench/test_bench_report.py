@@ -95,7 +95,7 @@ def test_summary_compares_each_cell_and_names_where_mosface_is_behind() -> None:
     table = summary_table(report)
     assert "| mos-s | 640x480 | 2 | 4.0 (2.0) | 7.0 (5.0) | 2.50x | 8.0 (3.0) | 6.0 (1.5) |" in table
     assert behind(report) == ["mos-s 640x480 2 thread(s): onnxruntime+numpy inference 1.50 vs 2.00 ms"]
-    assert "Cells where another runtime is ahead: mos-s 640x480" in table
+    assert "Cells of this run where another runtime is ahead: mos-s 640x480" in table
     report["results"][3]["stages"] = _stages(2.5, 6.0)
     assert behind(report) == []
     assert "ahead of both other runtimes in every cell" in summary_table(report)
