@@ -23,41 +23,6 @@ constexpr int kBandRows = 16;
 constexpr int kPairIndex = 0;  // the BandedPair line's one parameter
 constexpr int kFeatureMask = 31;
 
-// Where a layer type keeps its vertical window and padding (ncnn's parameter ids).
-struct WindowIds {
-    int kernel_w, kernel_h, stride_w, stride_h, dilation_w, dilation_h, pad_left, pad_top, pad_bottom;
-};
-constexpr WindowIds kConvolutionIds{1, 11, 3, 13, 2, 12, 4, 14, 16};
-constexpr WindowIds kPoolingIds{1, 11, 2, 12, -1, -1, 3, 13, 15};
-
-const WindowIds& ids_of(const LayerLine& layer) { return layer.type() == "Pooling" ? kPoolingIds : kConvolutionIds; }
-
-// The vertical geometry of a layer's window, ncnn's defaults applied.
-struct Window {
-    int kernel = 1;
-    int stride = 1;
-    int dilation = 1;
-    int pad_top = 0;
-    int pad_bottom = 0;
-    int span() const { return dilation * (kernel - 1) + 1; }
-    int out(int in) const { return (in + pad_top + pad_bottom - span()) / stride + 1; }
-};
-
-Window window_of(const LayerLine& layer) {
-    const WindowIds& ids = ids_of(layer);
-    const int kernel_w = layer.int_param(ids.kernel_w, 0);
-    const int stride_w = layer.int_param(ids.stride_w, 1);
-    const int dilation_w = ids.dilation_w < 0 ? 1 : layer.int_param(ids.dilation_w, 1);
-    const int pad_left = layer.int_param(ids.pad_left, 0);
-    Window window;
-    window.kernel = layer.int_param(ids.kernel_h, kernel_w);
-    window.stride = layer.int_param(ids.stride_h, stride_w);
-    window.dilation = ids.dilation_h < 0 ? 1 : layer.int_param(ids.dilation_h, dilation_w);
-    window.pad_top = layer.int_param(ids.pad_top, pad_left);
-    window.pad_bottom = layer.int_param(ids.pad_bottom, window.pad_top);
-    return window;
-}
-
 bool zero_padded(const LayerLine& layer) {
     const auto value = layer.params.find(18);
     return value == layer.params.end() || param_number(value->second) == 0.0;
@@ -65,17 +30,17 @@ bool zero_padded(const LayerLine& layer) {
 
 // A convolution whose rows can be computed a band at a time: explicit padding, float weights.
 bool bandable_convolution(const LayerLine& layer) {
-    const Window window = window_of(layer);
-    return (layer.type() == "Convolution" || layer.type() == "ConvolutionDepthWise") && window.pad_top >= 0 &&
-           window.pad_bottom >= 0 && layer.int_param(ids_of(layer).pad_left, 0) >= 0 && zero_padded(layer) &&
+    const Window window = window_along_rows(layer);
+    return (layer.type() == "Convolution" || layer.type() == "ConvolutionDepthWise") && window.pad_before >= 0 &&
+           window.pad_after >= 0 && window_along_columns(layer).pad_before >= 0 && zero_padded(layer) &&
            layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0;
 }
 
 // The second layer: stride 2 (where the map before it is the largest), floor-mode max pooling or a convolution.
 bool bandable_second(const LayerLine& layer) {
     const bool pooling = layer.type() == "Pooling" && layer.int_param(0, 0) == 0 && layer.int_param(4, 0) == 0 &&
-                         layer.int_param(7, 0) == 0 && layer.int_param(5, 0) == 1 && window_of(layer).pad_top >= 0;
-    return (pooling || bandable_convolution(layer)) && window_of(layer).stride == 2;
+                         layer.int_param(7, 0) == 0 && layer.int_param(5, 0) == 1 && window_along_rows(layer).pad_before >= 0;
+    return (pooling || bandable_convolution(layer)) && window_along_rows(layer).stride == 2;
 }
 
 // The parameters of a .param line as ncnn's text parser reads them (numbers with
@@ -157,7 +122,7 @@ class PaddedCopies {
 public:
     PaddedCopies() = default;
     explicit PaddedCopies(const LayerLine& line)
-        : line_(line), window_(window_of(line)), featmask_(line.int_param(kFeatureMask, 0)) {}
+        : line_(line), window_(window_along_rows(line)), featmask_(line.int_param(kFeatureMask, 0)) {}
 
     const Window& window() const { return window_; }
 
@@ -170,10 +135,10 @@ public:
         weights_ = recording.blobs();
         weights_.emplace_back();  // ModelBinFromMatArray reads until the blobs it is given end
         copies_.clear();
-        copies_.resize(static_cast<std::size_t>((window_.pad_top + 1) * (window_.pad_bottom + 1)));
+        copies_.resize(static_cast<std::size_t>((window_.pad_before + 1) * (window_.pad_after + 1)));
         copies_[0] = std::move(first);
-        for (int top = 0; top <= window_.pad_top; ++top) {
-            for (int bottom = 0; bottom <= window_.pad_bottom; ++bottom) {
+        for (int top = 0; top <= window_.pad_before; ++top) {
+            for (int bottom = 0; bottom <= window_.pad_after; ++bottom) {
                 if (top == 0 && bottom == 0) {
                     continue;
                 }
@@ -217,12 +182,12 @@ public:
 
 private:
     std::size_t index(int top, int bottom) const {
-        return static_cast<std::size_t>(top * (window_.pad_bottom + 1) + bottom);
+        return static_cast<std::size_t>(top * (window_.pad_after + 1) + bottom);
     }
 
     LayerPtr make(int top, int bottom) const {
         ncnn::ParamDict pd = param_dict(line_);
-        const WindowIds& ids = ids_of(line_);
+        const WindowIds& ids = window_ids(line_);
         pd.set(ids.pad_top, top);
         pd.set(ids.pad_bottom, bottom);
         LayerPtr layer(ncnn::create_layer_cpu(line_.type().c_str()));
@@ -293,12 +258,12 @@ public:
             const int y1 = std::min(rows_out, y0 + kBandRows);  // output rows [y0, y1)
             // The first layer's rows the band reads, and the input rows those read; what
             // falls outside is the layers' own padding.
-            const int want_a0 = y0 * b.stride - b.pad_top;
-            const int want_a1 = (y1 - 1) * b.stride - b.pad_top + b.span() - 1;
+            const int want_a0 = y0 * b.stride - b.pad_before;
+            const int want_a1 = (y1 - 1) * b.stride - b.pad_before + b.span() - 1;
             const int a0 = std::max(0, want_a0);
             const int a1 = std::min(rows_a - 1, want_a1);
-            const int want_in0 = a0 * a.stride - a.pad_top;
-            const int want_in1 = a1 * a.stride - a.pad_top + a.span() - 1;
+            const int want_in0 = a0 * a.stride - a.pad_before;
+            const int want_in1 = a1 * a.stride - a.pad_before + a.span() - 1;
             const int in0 = std::max(0, want_in0);
             const int in1 = std::min(bottom.h - 1, want_in1);
             ncnn::Mat band_a;

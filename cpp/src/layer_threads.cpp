@@ -25,35 +25,9 @@ struct Shape {
     double elements() const { return static_cast<double>(c) * h * w; }
 };
 
-// Output size of a sliding window: ncnn's explicit padding, or (negative pads) SAME.
-int window_out(int in, int kernel, int stride, int dilation, int pad_before, int pad_after, bool ceil_mode) {
-    if (stride < 1) {
-        return 0;
-    }
-    if (pad_before < 0) {
-        return (in + stride - 1) / stride;
-    }
-    const int span = in + pad_before + pad_after - dilation * (kernel - 1) - 1;
-    if (span < 0) {
-        return 0;
-    }
-    return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
-}
-
-// Convolution and ConvolutionDepthWise (ncnn's ids): output shape and multiply-adds.
+// Convolution and ConvolutionDepthWise: output shape and multiply-adds.
 Shape convolution_out(const LayerLine& layer, const Shape& in, double* work) {
-    const int kw = layer.int_param(1, 0);
-    const int kh = layer.int_param(11, kw);
-    const int dw = layer.int_param(2, 1);
-    const int dh = layer.int_param(12, dw);
-    const int sw = layer.int_param(3, 1);
-    const int sh = layer.int_param(13, sw);
-    const int pl = layer.int_param(4, 0);
-    const int pr = layer.int_param(15, pl);
-    const int pt = layer.int_param(14, pl);
-    const int pb = layer.int_param(16, pt);
-    const Shape out{layer.int_param(0, 0), window_out(in.h, kh, sh, dh, pt, pb, false),
-                    window_out(in.w, kw, sw, dw, pl, pr, false)};
+    const Shape out{layer.int_param(0, 0), window_along_rows(layer).out(in.h), window_along_columns(layer).out(in.w)};
     *work = static_cast<double>(layer.int_param(6, 0)) * out.h * out.w;  // each weight once per output pixel
     return out;
 }
@@ -66,19 +40,13 @@ Shape pooling_out(const LayerLine& layer, const Shape& in) {
         const int ow = layer.int_param(8, 0);
         return {in.c, layer.int_param(18, ow), ow};  // adaptive
     }
-    const int kw = layer.int_param(1, 0);
-    const int kh = layer.int_param(11, kw);
-    const int sw = layer.int_param(2, 1);
-    const int sh = layer.int_param(12, sw);
-    const int pl = layer.int_param(3, 0);
-    const int pr = layer.int_param(14, pl);
-    const int pt = layer.int_param(13, pl);
-    const int pb = layer.int_param(15, pt);
+    const Window rows = window_along_rows(layer);
+    const Window columns = window_along_columns(layer);
     const int mode = layer.int_param(5, 0);  // 0 full (ceil), 1 valid (floor), 2/3 SAME
     if (mode >= 2) {
-        return {in.c, (in.h + sh - 1) / sh, (in.w + sw - 1) / sw};
+        return {in.c, (in.h + rows.stride - 1) / rows.stride, (in.w + columns.stride - 1) / columns.stride};
     }
-    return {in.c, window_out(in.h, kh, sh, 1, pt, pb, mode == 0), window_out(in.w, kw, sw, 1, pl, pr, mode == 0)};
+    return {in.c, rows.out(in.h, mode == 0), columns.out(in.w, mode == 0)};
 }
 
 // Slice along channels (axis 0): sizes from -23300, -233 sharing what is left equally.

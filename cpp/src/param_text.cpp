@@ -97,6 +97,50 @@ std::vector<std::size_t> ParamText::readers_of(const std::string& blob) const {
     return readers;
 }
 
+const WindowIds& window_ids(const LayerLine& layer) {
+    static constexpr WindowIds kConvolution{1, 11, 3, 13, 2, 12, 4, 15, 14, 16};
+    static constexpr WindowIds kPooling{1, 11, 2, 12, -1, -1, 3, 14, 13, 15};
+    return layer.type() == "Pooling" ? kPooling : kConvolution;
+}
+
+int Window::out(int in, bool ceil_mode) const {
+    if (stride < 1) {
+        return 0;
+    }
+    if (pad_before < 0) {
+        return (in + stride - 1) / stride;
+    }
+    const int reach = in + pad_before + pad_after - span();
+    if (reach < 0) {
+        return 0;
+    }
+    return (ceil_mode ? (reach + stride - 1) / stride : reach / stride) + 1;
+}
+
+Window window_along_rows(const LayerLine& layer) {
+    const WindowIds& ids = window_ids(layer);
+    const int pad_left = layer.int_param(ids.pad_left, 0);
+    const int dilation_w = ids.dilation_w < 0 ? 1 : layer.int_param(ids.dilation_w, 1);
+    Window window;
+    window.kernel = layer.int_param(ids.kernel_h, layer.int_param(ids.kernel_w, 0));
+    window.stride = layer.int_param(ids.stride_h, layer.int_param(ids.stride_w, 1));
+    window.dilation = ids.dilation_h < 0 ? 1 : layer.int_param(ids.dilation_h, dilation_w);
+    window.pad_before = layer.int_param(ids.pad_top, pad_left);
+    window.pad_after = layer.int_param(ids.pad_bottom, window.pad_before);
+    return window;
+}
+
+Window window_along_columns(const LayerLine& layer) {
+    const WindowIds& ids = window_ids(layer);
+    Window window;
+    window.kernel = layer.int_param(ids.kernel_w, 0);
+    window.stride = layer.int_param(ids.stride_w, 1);
+    window.dilation = ids.dilation_w < 0 ? 1 : layer.int_param(ids.dilation_w, 1);
+    window.pad_before = layer.int_param(ids.pad_left, 0);
+    window.pad_after = layer.int_param(ids.pad_right, window.pad_before);
+    return window;
+}
+
 double param_number(const std::string& text) {
     std::istringstream stream(text);
     stream.imbue(std::locale::classic());

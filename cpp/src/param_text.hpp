@@ -40,4 +40,24 @@ struct ParamText {
 // A .param number: C-locale text whatever the process's locale (1.0 when unreadable).
 double param_number(const std::string& text);
 
+// Where Convolution, ConvolutionDepthWise (and Pooling) keep their sliding window
+// (ncnn's parameter ids; -1: the type has none).
+struct WindowIds {
+    int kernel_w, kernel_h, stride_w, stride_h, dilation_w, dilation_h, pad_left, pad_right, pad_top, pad_bottom;
+};
+const WindowIds& window_ids(const LayerLine& layer);
+
+// A sliding window along one direction, ncnn's defaults applied (a negative pad: SAME padding).
+struct Window {
+    int kernel = 1;
+    int stride = 1;
+    int dilation = 1;
+    int pad_before = 0;
+    int pad_after = 0;
+    int span() const { return dilation * (kernel - 1) + 1; }
+    int out(int in, bool ceil_mode = false) const;  // output size for an input of `in`
+};
+Window window_along_rows(const LayerLine& layer);     // vertical: kernel_h, stride_h, pad_top/bottom
+Window window_along_columns(const LayerLine& layer);  // horizontal
+
 }  // namespace mosface

@@ -18,9 +18,7 @@
 
 #include "banded_pair.hpp"
 #include "check.hpp"
-#include "datareader.h"
-#include "mat.h"
-#include "net.h"
+#include "graph_runner.hpp"
 
 using namespace mosface;
 
@@ -46,24 +44,6 @@ std::vector<unsigned char> weights(const std::vector<int>& blobs) {
     std::vector<unsigned char> bytes(floats.size() * sizeof(float));
     std::memcpy(bytes.data(), floats.data(), bytes.size());
     return bytes;
-}
-
-ncnn::Mat run(const std::string& param, const std::vector<unsigned char>& bin, const ncnn::Mat& input, int threads,
-              BandedPairs* pairs) {
-    ncnn::Net net;
-    net.opt.num_threads = threads;
-    net.register_custom_layer(kBandedPairType, create_banded_pair, nullptr, pairs);
-    CHECK(net.load_param_mem(param.c_str()) == 0);
-    const unsigned char* cursor = bin.data();
-    ncnn::DataReaderFromMemory reader(cursor);
-    CHECK(net.load_model(reader) == 0);
-    ncnn::Extractor ex = net.create_extractor();
-    ex.input("in0", input);
-    ncnn::Mat out;
-    CHECK(ex.extract("out0", out) == 0);
-    ncnn::Mat unpacked;
-    ncnn::convert_packing(out, unpacked, 1);
-    return unpacked.clone();
 }
 
 ncnn::Mat random_input(int w, int h, int c) {
@@ -107,7 +87,7 @@ void check_pair(const std::string& name, const std::string& original, const std:
     const ncnn::Mat input = random_input(w, h, channels);
     BandedPairs none;
     const double difference =
-        relative_difference(run(fused, bin, input, threads, &pairs), run(original, bin, input, 1, &none));
+        relative_difference(run_graph(fused, bin, input, threads, &pairs), run_graph(original, bin, input, 1, &none));
     // The same kernels on bands of rows; a gemm's blocking may follow the band's size and the
     // thread count: float32 rounding only (aarch64, 72-term sums: 4e-6 of the largest output).
     if (difference > 1e-5) {

@@ -14,10 +14,8 @@
 #include <vector>
 
 #include "check.hpp"
-#include "datareader.h"
+#include "graph_runner.hpp"
 #include "input_convolution.hpp"
-#include "mat.h"
-#include "net.h"
 
 using namespace mosface;
 
@@ -43,20 +41,6 @@ std::vector<unsigned char> stem_weights() {
     return bytes;
 }
 
-ncnn::Mat run(const std::string& param, const std::vector<unsigned char>& weights, const ncnn::Mat& input) {
-    ncnn::Net net;
-    net.opt.num_threads = 1;
-    CHECK(net.load_param_mem(param.c_str()) == 0);
-    const unsigned char* cursor = weights.data();
-    ncnn::DataReaderFromMemory reader(cursor);
-    CHECK(net.load_model(reader) == 0);
-    ncnn::Extractor ex = net.create_extractor();
-    ex.input("in0", input);
-    ncnn::Mat out;
-    CHECK(ex.extract("out0", out) == 0);
-    return out.clone();
-}
-
 bool contains(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
 
 }  // namespace
@@ -80,10 +64,10 @@ int main() {
         }
     }
     const std::vector<unsigned char> weights = stem_weights();
-    const ncnn::Mat expected = run(kStem, weights, input);
+    const ncnn::Mat expected = run_graph(kStem, weights, input);
     ncnn::Mat padded;
     ncnn::copy_make_border(input, padded, 1, 1, 1, 1, ncnn::BORDER_CONSTANT, 0.f);
-    const ncnn::Mat actual = run(rewritten.param, weights, padded);
+    const ncnn::Mat actual = run_graph(rewritten.param, weights, padded);
     CHECK(actual.w == expected.w && actual.h == expected.h && actual.c == expected.c);
     double worst = 0.0;
     for (int c = 0; c < expected.c; ++c) {
