@@ -100,13 +100,16 @@ class Tools:
         return counted["per_repetition"]["total"]
 
 
-def mac_ratio_estimate(arch: str, width: int, height: int) -> dict:
-    """mosface.bench.macs's figure (MACs scaled by shufflenet_v2's, two A72 cores) for comparison."""
+def mac_ratio_estimate(arch: str, width: int, height: int, pose_heads: str) -> dict:
+    """mosface.bench.macs's figure (MACs scaled by shufflenet_v2's, two A72 cores) for comparison.
+
+    Sparse pose heads: the graph's MACs without the pose heads (a kept face's are not counted)."""
     from ...training import build_model
     from ...training.complexity import summarize
-    from ..macs import rk3399_estimate_ms
+    from ..macs import rk3399_estimate_ms, sparse_figures
 
-    macs = summarize(build_model(arch, dcn=False), height, width)["macs"]
+    summary = summarize(build_model(arch, dcn=False), height, width)
+    macs = sparse_figures(arch, summary, height, width)["sparse_macs"] if pose_heads == "sparse" else summary["macs"]
     return {"macs": macs, "mac_ratio_estimate_ms_2_threads": round(rk3399_estimate_ms(macs), 2)}
 
 
@@ -162,7 +165,7 @@ def count_row(
         "instructions_by_class": {c: step[c] for c in counting.CLASSES},
         "counts": counted,
         **calibration.estimate_ms(step["total"], tools.calibration()),
-        **mac_ratio_estimate(arch, width, height),
+        **mac_ratio_estimate(arch, width, height, pose_heads),
     }
     row["instruction_to_mac_estimate"] = round(
         row["rk3399_estimate_ms_2_threads"] / row["mac_ratio_estimate_ms_2_threads"], 3
