@@ -15,11 +15,6 @@ namespace mosface {
 
 namespace {
 
-// Buffers from this size on are mapped on their own, outside the block, so a
-// call that is not served by the block gives them back to the system when it
-// frees them (malloc's heap would keep them, fragmented, beside the block).
-constexpr std::size_t kMapFrom = 256 * 1024;
-
 // What a request occupies: ncnn's kernels may read NCNN_MALLOC_OVERREAD bytes
 // past a buffer, and every buffer starts NCNN_MALLOC_ALIGN-aligned.
 std::size_t slot_for(std::size_t size) {
@@ -101,8 +96,8 @@ bool FrameArena::prepare_block(Key key) {
     }
     unmap_block();
 #if defined(__GLIBC__)
-    // The recorded call's small buffers were freed into malloc's heap: hand those
-    // pages back before the block takes its place (once per plan, not per call).
+    // The recorded call's buffers were freed into malloc's heap: hand those pages
+    // back before the block takes their place (once per plan, not per call).
     malloc_trim(0);
 #endif
     block_ = static_cast<unsigned char*>(map_pages(needed));
@@ -167,18 +162,12 @@ bool FrameArena::range_free(std::size_t begin, std::size_t end) const {
                         [&](const Range& r) { return r.begin < end && begin < r.end; });
 }
 
-void* FrameArena::from_system(std::size_t slot, bool* mapped) const {
-    *mapped = planned_ && slot >= kMapFrom;
-    return *mapped ? map_pages(slot) : ncnn::fastMalloc(slot - NCNN_MALLOC_OVERREAD);
-}
-
 void* FrameArena::allocate(std::size_t size, BufferKind kind) {
     const std::size_t slot = slot_for(size);
     std::lock_guard<std::mutex> lock(mutex_);
     const std::size_t index = cursor_++;
     void* ptr = nullptr;
     bool in_block = false;
-    bool mapped = false;
     if (serving_) {
         const bool as_planned = index < offsets_.size() && plan_events_[index].slot == slot &&
                                 range_free(offsets_[index], offsets_[index] + slot);
@@ -192,7 +181,7 @@ void* FrameArena::allocate(std::size_t size, BufferKind kind) {
         }
     }
     if (ptr == nullptr) {
-        ptr = from_system(slot, &mapped);
+        ptr = ncnn::fastMalloc(size);  // malloc reuses its heap when sizes change call to call
         if (ptr == nullptr) {
             return nullptr;  // ncnn reports a failed allocation as an error of the layer
         }
@@ -202,7 +191,7 @@ void* FrameArena::allocate(std::size_t size, BufferKind kind) {
         event = static_cast<long>(events_.size());
         events_.push_back({slot, ++clock_, 0});
     }
-    live_.emplace(ptr, Live{kind, size, slot, event, call_, in_block, mapped});
+    live_.emplace(ptr, Live{kind, size, event, call_, in_block});
 
     AllocatorCounts& c = kind == BufferKind::blob ? counts_.blobs : counts_.workspace;
     c.in_use += size;
@@ -211,7 +200,7 @@ void* FrameArena::allocate(std::size_t size, BufferKind kind) {
         ++c.from_block;
     } else {
         ++c.from_system;
-        c.system_bytes += slot;
+        c.system_bytes += size;
     }
     live_bytes_ += size;
     counts_.live_peak = std::max(counts_.live_peak, live_bytes_);
@@ -243,8 +232,6 @@ void FrameArena::release(void* ptr) {
             *range = live_in_block_.back();
             live_in_block_.pop_back();
         }
-    } else if (entry.mapped) {
-        munmap(ptr, entry.slot);
     } else {
         ncnn::fastFree(ptr);
     }

@@ -14,8 +14,9 @@
 //
 // Safety does not rest on the replay being exact (threads, another size): a
 // request is served from the block only when it has the planned size and its
-// planned range is free now; anything else comes from the system, and a call
-// that needed the system is recorded as the next plan.
+// planned range is free now; anything else comes from malloc, and a call that
+// needed malloc is recorded as the next plan. A call at a new size runs on
+// malloc alone, as fast as without a block when sizes change every call.
 #pragma once
 
 #include <cstddef>
@@ -67,11 +68,9 @@ private:
     struct Live {
         BufferKind kind;
         std::size_t requested;
-        std::size_t slot;
         long event;  // index into events_ of the current call, or -1
         std::uint64_t call;
         bool in_block;
-        bool mapped;  // from mmap (outside the block)
     };
     struct Range {
         std::size_t begin;
@@ -86,7 +85,6 @@ private:
     void plan();
     void unmap_block();
     bool range_free(std::size_t begin, std::size_t end) const;
-    void* from_system(std::size_t slot, bool* mapped) const;
 
     const bool planned_;
     mutable std::mutex mutex_;
