@@ -105,7 +105,6 @@ bool FrameArena::prepare_block(Key key) {
         return false;  // the system path reports the failure if it persists
     }
     block_bytes_ = needed;
-    counts_.block_bytes = needed;
     counts_.block_peak_bytes = std::max(counts_.block_peak_bytes, needed);
     return true;
 }
@@ -154,7 +153,6 @@ void FrameArena::unmap_block() {
     }
     block_ = nullptr;
     block_bytes_ = 0;
-    counts_.block_bytes = 0;
 }
 
 bool FrameArena::range_free(std::size_t begin, std::size_t end) const {
@@ -239,7 +237,9 @@ void FrameArena::release(void* ptr) {
 
 MemoryCounts FrameArena::counts() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return counts_;
+    MemoryCounts counts = counts_;
+    counts.block_bytes = block_bytes_;
+    return counts;
 }
 
 }  // namespace mosface

@@ -28,18 +28,32 @@ bool zero_padded(const LayerLine& layer) {
     return value == layer.params.end() || param_number(value->second) == 0.0;
 }
 
-// A convolution whose rows can be computed a band at a time: explicit padding, float weights.
+// Explicit padding and a window of the sizes networks use (a hostile .param's
+// huge pads or kernels are left to ncnn's own layers, not to the band arithmetic).
+bool small_window(const LayerLine& layer) {
+    constexpr int kMaxWindow = 16;
+    for (const Window& window : {window_along_rows(layer), window_along_columns(layer)}) {
+        const bool small = window.kernel >= 1 && window.kernel <= kMaxWindow && window.stride >= 1 &&
+                           window.stride <= kMaxWindow && window.dilation >= 1 && window.dilation <= kMaxWindow &&
+                           window.pad_before >= 0 && window.pad_before <= kMaxWindow && window.pad_after >= 0 &&
+                           window.pad_after <= kMaxWindow;
+        if (!small) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// A convolution whose rows can be computed a band at a time: float weights, zero padding.
 bool bandable_convolution(const LayerLine& layer) {
-    const Window window = window_along_rows(layer);
-    return (layer.type() == "Convolution" || layer.type() == "ConvolutionDepthWise") && window.pad_before >= 0 &&
-           window.pad_after >= 0 && window_along_columns(layer).pad_before >= 0 && zero_padded(layer) &&
-           layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0;
+    return (layer.type() == "Convolution" || layer.type() == "ConvolutionDepthWise") && small_window(layer) &&
+           zero_padded(layer) && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0;
 }
 
 // The second layer: stride 2 (where the map before it is the largest), floor-mode max pooling or a convolution.
 bool bandable_second(const LayerLine& layer) {
     const bool pooling = layer.type() == "Pooling" && layer.int_param(0, 0) == 0 && layer.int_param(4, 0) == 0 &&
-                         layer.int_param(7, 0) == 0 && layer.int_param(5, 0) == 1 && window_along_rows(layer).pad_before >= 0;
+                         layer.int_param(7, 0) == 0 && layer.int_param(5, 0) == 1 && small_window(layer);
     return (pooling || bandable_convolution(layer)) && window_along_rows(layer).stride == 2;
 }
 
@@ -133,7 +147,9 @@ public:
             return -100;
         }
         weights_ = recording.blobs();
-        weights_.emplace_back();  // ModelBinFromMatArray reads until the blobs it is given end
+        // An empty blob last: a copy that asked for more blobs than the first one read
+        // would get an empty Mat (a load error) instead of memory past the vector.
+        weights_.emplace_back();
         copies_.clear();
         copies_.resize(static_cast<std::size_t>((window_.pad_before + 1) * (window_.pad_after + 1)));
         copies_[0] = std::move(first);
@@ -259,11 +275,11 @@ public:
             // The first layer's rows the band reads, and the input rows those read; what
             // falls outside is the layers' own padding.
             const int want_a0 = y0 * b.stride - b.pad_before;
-            const int want_a1 = (y1 - 1) * b.stride - b.pad_before + b.span() - 1;
+            const int want_a1 = (y1 - 1) * b.stride - b.pad_before + static_cast<int>(b.span()) - 1;
             const int a0 = std::max(0, want_a0);
             const int a1 = std::min(rows_a - 1, want_a1);
             const int want_in0 = a0 * a.stride - a.pad_before;
-            const int want_in1 = a1 * a.stride - a.pad_before + a.span() - 1;
+            const int want_in1 = a1 * a.stride - a.pad_before + static_cast<int>(a.span()) - 1;
             const int in0 = std::max(0, want_in0);
             const int in1 = std::min(bottom.h - 1, want_in1);
             ncnn::Mat band_a;

@@ -3,7 +3,6 @@
 
 #include "layer_threads.hpp"
 
-#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -109,13 +108,11 @@ bool elementwise(const std::string& type) {
     return false;
 }
 
-}  // namespace
-
-std::vector<LayerWork> estimate_layer_work(const std::string& param_text, const std::string& input_blob, int channels,
-                                           int height, int width) {
-    const ParamText param = ParamText::parse(param_text);
+// Every line's work (-1: not a layer, or its shape could not be followed).
+std::vector<double> work_by_line(const ParamText& param, const std::string& input_blob, int channels, int height,
+                                 int width) {
     std::map<std::string, Shape> shapes{{input_blob, {channels, height, width}}};
-    std::vector<LayerWork> works(param.layers.size());
+    std::vector<double> works(param.layers.size(), -1.0);
     for (std::size_t i = 2; i < param.layers.size(); ++i) {
         const LayerLine& layer = param.layers[i];
         if (layer.words.empty() || layer.type() == "Input") {
@@ -162,12 +159,21 @@ std::vector<LayerWork> estimate_layer_work(const std::string& param_text, const 
         if (outputs_known && work < 0) {
             work = out[0].elements() * kElementWork;
         }
-        works[i] = {layer.words[1], outputs_known ? work : -1.0};
+        works[i] = outputs_known ? work : -1.0;
     }
+    return works;
+}
+
+}  // namespace
+
+std::vector<LayerWork> estimate_layer_work(const std::string& param_text, const std::string& input_blob, int channels,
+                                           int height, int width) {
+    const ParamText param = ParamText::parse(param_text);
+    const std::vector<double> works = work_by_line(param, input_blob, channels, height, width);
     std::vector<LayerWork> layers;
-    for (const LayerWork& work : works) {
-        if (!work.name.empty()) {
-            layers.push_back(work);
+    for (std::size_t i = 2; i < param.layers.size(); ++i) {
+        if (!param.layers[i].words.empty() && param.layers[i].type() != "Input") {
+            layers.push_back({param.layers[i].words[1], works[i]});
         }
     }
     return layers;
@@ -175,19 +181,11 @@ std::vector<LayerWork> estimate_layer_work(const std::string& param_text, const 
 
 std::string single_thread_small_layers(const std::string& param_text, const std::string& input_blob, int channels,
                                        int height, int width) {
-    const std::vector<LayerWork> works = estimate_layer_work(param_text, input_blob, channels, height, width);
-    std::map<std::string, double> work_of;
-    for (const LayerWork& work : works) {
-        work_of[work.name] = work.work;
-    }
     ParamText param = ParamText::parse(param_text);
+    const std::vector<double> works = work_by_line(param, input_blob, channels, height, width);
     for (std::size_t i = 2; i < param.layers.size(); ++i) {
         const LayerLine& layer = param.layers[i];
-        if (layer.words.size() < 2 || !work_of.count(layer.words[1])) {
-            continue;
-        }
-        const double work = work_of[layer.words[1]];
-        if (work >= 0 && work < kMinThreadedWork) {
+        if (works[i] >= 0 && works[i] < kMinThreadedWork) {
             param.lines[i] =
                 layer.rewritten({{kFeatureMask, std::to_string(layer.int_param(kFeatureMask, 0) | kNoThreading)}});
         }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <locale>
 #include <sstream>
 
@@ -108,13 +109,14 @@ int Window::out(int in, bool ceil_mode) const {
         return 0;
     }
     if (pad_before < 0) {
-        return (in + stride - 1) / stride;
+        return static_cast<int>((static_cast<long long>(in) + stride - 1) / stride);
     }
-    const int reach = in + pad_before + pad_after - span();
+    const long long reach = static_cast<long long>(in) + pad_before + pad_after - span();
     if (reach < 0) {
         return 0;
     }
-    return (ceil_mode ? (reach + stride - 1) / stride : reach / stride) + 1;
+    const long long out = (ceil_mode ? (reach + stride - 1) / stride : reach / stride) + 1;
+    return out > std::numeric_limits<int>::max() ? 0 : static_cast<int>(out);
 }
 
 Window window_along_rows(const LayerLine& layer) {

@@ -54,8 +54,9 @@ struct Window {
     int dilation = 1;
     int pad_before = 0;
     int pad_after = 0;
-    int span() const { return dilation * (kernel - 1) + 1; }
-    int out(int in, bool ceil_mode = false) const;  // output size for an input of `in`
+    long long span() const { return static_cast<long long>(dilation) * (kernel - 1) + 1; }
+    // Output size for an input of `in`; 0 when none, or beyond int (a hostile .param).
+    int out(int in, bool ceil_mode = false) const;
 };
 Window window_along_rows(const LayerLine& layer);     // vertical: kernel_h, stride_h, pad_top/bottom
 Window window_along_columns(const LayerLine& layer);  // horizontal

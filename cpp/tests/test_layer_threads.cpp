@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "check.hpp"
 #include "layer_threads.hpp"
@@ -68,5 +69,12 @@ int main() {
     const std::string larger = single_thread_small_layers(kGraph, "in0", 3, 192, 256);
     const std::size_t dw = larger.find("dw ");
     CHECK(larger.find("31=", dw) > larger.find('\n', dw));
+
+    // A hostile .param: a pad that takes the output beyond int is not followed (no overflow).
+    const std::string huge = "7767517\n2 2\nInput in0 0 1 in0\n"
+                             "Convolution huge 1 1 in0 out0 0=8 1=3 4=2147483000 5=1 6=216\n";
+    const std::vector<LayerWork> hostile = estimate_layer_work(huge, "in0", 3, 96, 128);
+    CHECK(hostile.size() == 1 && hostile[0].work < 0);
+    CHECK(single_thread_small_layers(huge, "in0", 3, 96, 128).find("31=") == std::string::npos);
     return mosface_test::failures == 0 ? 0 : 1;
 }
