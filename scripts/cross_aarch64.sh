@@ -70,7 +70,7 @@ phase() {  # phase NAME COMMAND...: run, time, remember
 
 install_toolchain() {
     if command -v aarch64-linux-gnu-g++ > /dev/null && command -v qemu-aarch64-static > /dev/null; then
-        echo "already installed: $(aarch64-linux-gnu-g++ --version | head -1); $(qemu-aarch64-static --version | head -1)"
+        echo "already installed: $(aarch64-linux-gnu-g++ --version | sed -n 1p); $(qemu-aarch64-static --version | sed -n 1p)"
         return
     fi
     apt-get update -qq
@@ -162,7 +162,7 @@ arm64_sysroot() {
         compgen -G "$DEB_CACHE/${package}_*_arm64.deb" > /dev/null || missing+=("$package:arm64")
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+        dpkg --print-foreign-architectures | grep -x arm64 >/dev/null || dpkg --add-architecture arm64
         apt-get update -qq
         # apt-get download writes into the current folder; as root it warns that _apt cannot (harmless).
         (cd "$DEB_CACHE" && apt-get download -qq "${missing[@]}" 2> /dev/null)
@@ -208,8 +208,13 @@ build_wheel() {
     local wheel
     wheel=$(compgen -G "$WHEEL_DIR/mosface-*-$PY_ABI-$PY_ABI-linux_aarch64.whl")
     echo "$(basename "$wheel") ($(du -h "$wheel" | cut -f1))"
-    "$PYTHON" -m zipfile -l "$wheel" | grep -q "mosface/_core$EXT_SUFFIX" \
+    # Ask zipfile itself: `zipfile -l | grep -q` races (grep exits at the first
+    # match, zipfile dies of SIGPIPE, and pipefail fails the step).
+    "$PYTHON" - "$wheel" "mosface/_core$EXT_SUFFIX" <<'PY' \
         || { echo "the wheel has no mosface/_core$EXT_SUFFIX" >&2; return 1; }
+import sys, zipfile
+sys.exit(sys.argv[2] not in zipfile.ZipFile(sys.argv[1]).namelist())
+PY
 }
 
 wheel_detect_under_qemu() {

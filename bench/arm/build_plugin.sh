@@ -24,7 +24,7 @@ fi
 QEMU_VERSION=$(dpkg-query -W -f '${source:Version}' qemu-user)  # without a binNMU suffix
 HEADER_DIR=$CACHE/include-${QEMU_VERSION//[:+~]/_}
 if [ ! -f "$HEADER_DIR/qemu-plugin.h" ]; then
-    if ! apt-get source --print-uris qemu 2> /dev/null | grep -q orig; then
+    if ! apt-get source --print-uris qemu 2> /dev/null | grep orig >/dev/null; then
         # Same archive and suite as the binary packages, source type (Debian's deb822 format).
         sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$DEB_SRC_LIST"
         apt-get update -qq >&2
@@ -33,7 +33,7 @@ if [ ! -f "$HEADER_DIR/qemu-plugin.h" ]; then
     chmod 755 "$work"  # apt downloads as its _apt user where it can
     trap 'rm -rf "$work"' EXIT
     (cd "$work" && apt-get source --download-only -qq "qemu=$QEMU_VERSION" >&2)
-    tarball=$(compgen -G "$work/qemu_*.orig.tar.*" | head -1)
+    tarball=$(compgen -G "$work/qemu_*.orig.tar.*" | sed -n 1p)
     tar -xf "$tarball" -C "$work" --wildcards '*/include/qemu/qemu-plugin.h'
     mkdir -p "$HEADER_DIR.tmp"
     cp "$(compgen -G "$work/*/include/qemu/qemu-plugin.h")" "$HEADER_DIR.tmp/qemu-plugin.h"
