@@ -21,6 +21,7 @@
 #include "input_convolution.hpp"
 #include "layer_threads.hpp"
 #include "banded_pair.hpp"
+#include "depthwise3x3.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
@@ -319,6 +320,13 @@ private:
         net_.opt.use_fp16_arithmetic = options_.fp16;
     }
 
+    // The blobs detect() extracts: no rewrite may change what they hold.
+    std::vector<std::string> extracted_blobs() const {
+        std::vector<std::string> blobs(manifest_.output_blobs.begin(), manifest_.output_blobs.end());
+        blobs.insert(blobs.end(), manifest_.sparse_pose.feature_blobs.begin(), manifest_.sparse_pose.feature_blobs.end());
+        return blobs;
+    }
+
     void load(const std::string& param_path, const std::string& weights_path) {
         const std::vector<unsigned char> param_text = read_regular_file(param_path, "model .param", kMaxParamBytes);
         check_regular_file(weights_path, "model weights (.bin)", kMaxWeightsBytes);  // before fopen: no FIFO wait
@@ -326,17 +334,22 @@ private:
         check_param_header(param_text, param_path);
         // Rewrites before ncnn reads the graph (same arithmetic, less memory, better threads):
         // layers too small to share across threads at this input size run on one; a
-        // convolution and the stride-2 layer reading it run in bands of rows; the input
-        // convolution's padding moves into preprocessing.
+        // convolution and the stride-2 layer reading it run in bands of rows; 3x3
+        // depthwise convolutions pad and activate as they read; the input convolution's
+        // padding moves into preprocessing.
         std::string text(param_text.begin(), param_text.end());
         if (options_.num_threads > 1) {
             text = single_thread_small_layers(text, manifest_.input_blob, static_cast<int>(manifest_.mean.size()),
                                               input_h_, input_w_);
         }
         text = fuse_banded_pairs(text, &banded_pairs_);
+        if (!options_.fp16) {  // Depthwise3x3 computes in fp32: in fp16 mode ncnn's fp16 kernels stay
+            text = fuse_depthwise3x3(text, extracted_blobs());
+        }
         const InputConvolution rewritten = rewrite_input_convolution(text, manifest_.input_blob);
         input_border_ = rewritten.border;
         net_.register_custom_layer(kBandedPairType, create_banded_pair, nullptr, &banded_pairs_);
+        net_.register_custom_layer(kDepthwise3x3Type, create_depthwise3x3, nullptr, nullptr);
         if (net_.load_param_mem(rewritten.param.c_str()) != 0) {
             throw ModelError(param_path +
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "

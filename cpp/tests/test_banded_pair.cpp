@@ -9,10 +9,7 @@
 // maps of several bands, one and two threads. Then the pairs that must stay
 // apart: a second layer of stride 1, a map read twice, ceil-mode pooling.
 
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <random>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -29,52 +26,6 @@ std::string graph(const std::string& first, const std::string& second, int layer
            "\n" + second + "\n";
 }
 
-std::vector<unsigned char> weights(const std::vector<int>& blobs) {
-    std::mt19937 rng(7);
-    std::normal_distribution<float> normal(0.f, 0.3f);
-    std::vector<float> floats;
-    for (std::size_t i = 0; i < blobs.size(); ++i) {
-        if (i % 2 == 0) {
-            floats.push_back(0.f);  // ncnn's tag for raw float32 weights (biases have none)
-        }
-        for (int k = 0; k < blobs[i]; ++k) {
-            floats.push_back(normal(rng));
-        }
-    }
-    std::vector<unsigned char> bytes(floats.size() * sizeof(float));
-    std::memcpy(bytes.data(), floats.data(), bytes.size());
-    return bytes;
-}
-
-ncnn::Mat random_input(int w, int h, int c) {
-    std::mt19937 rng(static_cast<unsigned>(w * 131 + h * 7 + c));
-    std::normal_distribution<float> normal(0.f, 1.f);
-    ncnn::Mat input(w, h, c);
-    for (int k = 0; k < c; ++k) {
-        float* values = input.channel(k);
-        for (int i = 0; i < w * h; ++i) {
-            values[i] = normal(rng);
-        }
-    }
-    return input;
-}
-
-// The largest difference relative to the largest magnitude of the reference.
-double relative_difference(const ncnn::Mat& actual, const ncnn::Mat& expected) {
-    if (actual.w != expected.w || actual.h != expected.h || actual.c != expected.c) {
-        return 1e30;
-    }
-    double worst = 0.0;
-    double scale = 1.0;
-    for (int c = 0; c < expected.c; ++c) {
-        for (int i = 0; i < expected.w * expected.h; ++i) {
-            worst = std::max(worst, static_cast<double>(std::fabs(actual.channel(c)[i] - expected.channel(c)[i])));
-            scale = std::max(scale, static_cast<double>(std::fabs(expected.channel(c)[i])));
-        }
-    }
-    return worst / scale;
-}
-
 // The pair fused (one BandedPair line) gives ncnn's two layers' output.
 void check_pair(const std::string& name, const std::string& original, const std::vector<int>& blobs, int channels,
                 int w, int h, int threads) {
@@ -83,7 +34,7 @@ void check_pair(const std::string& name, const std::string& original, const std:
     CHECK(pairs.pairs.size() == 1);
     CHECK(fused.find(std::string(kBandedPairType) + " ") != std::string::npos);
     CHECK(fused.find("\n2 2\n") != std::string::npos);  // one layer and one blob fewer
-    const std::vector<unsigned char> bin = weights(blobs);
+    const std::vector<unsigned char> bin = random_weights(blobs);
     const ncnn::Mat input = random_input(w, h, channels);
     BandedPairs none;
     const double difference =

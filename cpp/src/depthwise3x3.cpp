@@ -1,0 +1,391 @@
+// Copyright 2026 mosface authors
+// SPDX-License-Identifier: MIT
+
+#include "depthwise3x3.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cpu.h"
+#include "mat.h"
+#include "modelbin.h"
+#include "option.h"
+#include "paramdict.h"
+#include "param_text.hpp"
+
+namespace mosface {
+
+namespace {
+
+// Where the producer's activation goes on the rewritten line (ncnn's ids 9 and
+// 10 keep the layer's own; arrays are written -23300 - id).
+constexpr int kInputActivationType = 20;
+constexpr int kInputActivationParams = 21;
+
+// The kernel is written for x86 with AVX2/FMA, where the compiler makes it FMA
+// vector code that beats ncnn's (it saves three passes over memory). On aarch64
+// ncnn's hand-scheduled assembly needs fewer instructions than this kernel
+// compiles to (counted under qemu: mos-tiny 320x240 +0.5%, MOS-M +4%), so the
+// rewrite is off there, as on a portable x86 build (ncnn dispatches AVX at run time).
+#if defined(__AVX2__) && defined(__FMA__)
+constexpr bool kVectorKernel = true;
+#else
+constexpr bool kVectorKernel = false;
+#endif
+
+// An activation the kernel applies as a clamp: none, ReLU or clip (ReLU6).
+enum class Kind { none, relu, clip };
+struct Clamp {
+    Kind kind = Kind::none;
+    float lo = 0.f;
+    float hi = 0.f;
+};
+
+bool clamp_of(int type, const ncnn::Mat& params, Clamp* clamp) {
+    switch (type) {
+    case 0:
+        *clamp = Clamp{};
+        return true;
+    case 1:
+        *clamp = Clamp{Kind::relu, 0.f, 0.f};
+        return true;
+    case 3:
+        if (params.w < 2) {
+            return false;
+        }
+        *clamp = Clamp{Kind::clip, params[0], params[1]};
+        return clamp->lo <= clamp->hi;
+    default:
+        return false;
+    }
+}
+
+bool clampable(const LayerLine& layer) {
+    const int type = layer.int_param(9, 0);
+    return type == 0 || type == 1 || type == 3;
+}
+
+bool qualifies(const LayerLine& layer) {
+    if (layer.type() != "ConvolutionDepthWise" || layer.bottoms.size() != 1 || layer.tops.size() != 1) {
+        return false;
+    }
+    const int channels = layer.int_param(0, 0);
+    const auto zero = [&](int id) {
+        const auto value = layer.params.find(id);
+        return value == layer.params.end() || param_number(value->second) == 0.0;
+    };
+    for (const Window& window : {window_along_rows(layer), window_along_columns(layer)}) {
+        if (window.kernel != 3 || window.stride != 1 || window.dilation != 1 || window.pad_before != 1 ||
+            window.pad_after != 1) {
+            return false;
+        }
+    }
+    // Channels in fours: packed on every target, so the kernel's vectors run across
+    // channels (unpacked, ncnn's kernel vectorises along rows and is faster).
+    return channels > 0 && channels % 4 == 0 && layer.int_param(7, 1) == channels && layer.int_param(6, 0) == 9 * channels &&
+           zero(18) && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0 && clampable(layer);
+}
+
+// A convolution whose ReLU/clip can move into the depthwise layer reading its output.
+bool activation_movable(const LayerLine& producer) {
+    const int type = producer.int_param(9, 0);
+    return producer.type() == "Convolution" && producer.tops.size() == 1 && (type == 1 || type == 3);
+}
+
+template <int P>
+struct Lanes {
+    typedef float type __attribute__((vector_size(P * sizeof(float))));
+};
+
+template <class V>
+inline V load(const float* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+template <class V>
+inline void store(float* p, V v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+template <class V>
+inline V splat(float value) {
+    return V{} + value;
+}
+
+// The activation on a vector, its kind fixed at compile time (no work for none).
+template <class V, Kind K>
+struct Activation {
+    V lo, hi;
+    explicit Activation(const Clamp& clamp) : lo(splat<V>(clamp.lo)), hi(splat<V>(clamp.hi)) {}
+    V operator()(V v) const {
+        if (K != Kind::none) {
+            v = v < lo ? lo : v;  // maxps
+        }
+        if (K == Kind::clip) {
+            v = v > hi ? hi : v;  // minps
+        }
+        return v;
+    }
+};
+
+// One padded row: the input row activated, a zero pixel either side (all zeros
+// for a row outside the map).
+template <int P, class Act>
+void fill_row(float* __restrict padded, const float* __restrict source, const int w, const Act activate) {
+    using V = typename Lanes<P>::type;
+    const V zero = {};
+    store(padded, zero);
+    store(padded + static_cast<std::ptrdiff_t>(w + 1) * P, zero);
+    for (int x = 0; x < w; ++x) {
+        const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(x) * P;
+        store(padded + at + P, source != nullptr ? activate(load<V>(source + at)) : zero);
+    }
+}
+
+// The nine taps and the bias of one channel group.
+template <class V>
+struct Taps {
+    V k[9];
+    V bias;
+    Taps(const float* kernel, const float* b, int P) : bias(load<V>(b)) {
+        for (int t = 0; t < 9; ++t) {
+            k[t] = load<V>(kernel + t * P);
+        }
+    }
+};
+
+// Output pixel `at` of rows y (from padded rows r[0..2]) and y + 1 (r[1..3];
+// stored when out1 is set): each padded row's three pixels are loaded once for
+// both, and each sum adds its taps in ncnn's order (bias, then row by row, left to right).
+template <int P, class V, class Act>
+inline void output_pixel(const float* const (&r)[4], std::ptrdiff_t at, float* __restrict out0,
+                         float* __restrict out1, const Taps<V>& taps, const Act& activate) {
+    V sum0 = taps.bias;
+    V sum1 = taps.bias;
+    for (int row = 0; row < 4; ++row) {
+        const V left = load<V>(r[row] + at);
+        const V centre = load<V>(r[row] + at + P);
+        const V right = load<V>(r[row] + at + 2 * P);
+        if (row < 3) {
+            sum0 += taps.k[3 * row] * left;
+            sum0 += taps.k[3 * row + 1] * centre;
+            sum0 += taps.k[3 * row + 2] * right;
+        }
+        if (row > 0) {
+            sum1 += taps.k[3 * row - 3] * left;
+            sum1 += taps.k[3 * row - 2] * centre;
+            sum1 += taps.k[3 * row - 1] * right;
+        }
+    }
+    store(out0 + at, activate(sum0));
+    if (out1 != nullptr) {
+        store(out1 + at, activate(sum1));
+    }
+}
+
+// Output rows y and (when out1 is set) y + 1 of one channel group. The taps and
+// activation bounds are copies and the outputs restrict: the stores cannot touch
+// them, so they stay in registers.
+template <int P, class V, class Act>
+void output_rows(const float* const (&r)[4], float* __restrict out0, float* __restrict out1, const int w,
+                 const Taps<V> taps, const Act activate) {
+    for (int x = 0; x < w; ++x) {  // a pixel a step: the sums of more would not fit AVX2's 16 registers
+        output_pixel<P>(r, static_cast<std::ptrdiff_t>(x) * P, out0, out1, taps, activate);
+    }
+}
+
+class Depthwise3x3 final : public ncnn::Layer {
+public:
+    Depthwise3x3() {
+        one_blob_only = true;
+        support_inplace = false;
+        support_packing = true;
+    }
+
+    int load_param(const ncnn::ParamDict& pd) override {
+        channels_ = pd.get(0, 0);
+        bias_term_ = pd.get(5, 0) != 0;
+        return channels_ > 0 && clamp_of(pd.get(9, 0), pd.get(10, ncnn::Mat()), &output_clamp_) &&
+                       clamp_of(pd.get(kInputActivationType, 0), pd.get(kInputActivationParams, ncnn::Mat()),
+                                &input_clamp_)
+                   ? 0
+                   : -1;
+    }
+
+    int load_model(const ncnn::ModelBin& mb) override {
+        weights_ = mb.load(9 * channels_, 0);
+        bias_ = bias_term_ ? mb.load(channels_, 1) : ncnn::Mat(channels_);
+        if (weights_.empty() || bias_.empty()) {
+            return -100;
+        }
+        if (!bias_term_) {
+            bias_.fill(0.f);
+        }
+        return 0;
+    }
+
+    // The weights interleaved as ncnn packs channels: for every group of P
+    // channels, tap t's P weights at t * P.
+    int create_pipeline(const ncnn::Option&) override {
+        for (const int pack : {4, 8, 16}) {
+            if (channels_ % pack != 0) {
+                continue;
+            }
+            ncnn::Mat& packed = packed_weights(pack);
+            packed.create(9 * channels_);
+            if (packed.empty()) {
+                return -100;
+            }
+            const float* raw = weights_;
+            for (int c = 0; c < channels_; ++c) {
+                for (int t = 0; t < 9; ++t) {
+                    packed[(c / pack) * 9 * pack + t * pack + c % pack] = raw[c * 9 + t];
+                }
+            }
+        }
+        return 0;
+    }
+
+    int forward(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Option& opt) const override {
+        if (bottom.dims != 3 || bottom.c * bottom.elempack != channels_ ||
+            bottom.elemsize != 4u * static_cast<std::size_t>(bottom.elempack)) {
+            return -1;
+        }
+        switch (bottom.elempack) {
+        case 1:
+            return run<1>(bottom, top, weights_, opt);
+        case 4:
+            return run<4>(bottom, top, packed_weights(4), opt);
+        case 8:
+            return run<8>(bottom, top, packed_weights(8), opt);
+        case 16:
+            return run<16>(bottom, top, packed_weights(16), opt);
+        default:
+            return -1;
+        }
+    }
+
+private:
+    ncnn::Mat& packed_weights(int pack) { return pack == 4 ? packed4_ : pack == 8 ? packed8_ : packed16_; }
+    const ncnn::Mat& packed_weights(int pack) const { return pack == 4 ? packed4_ : pack == 8 ? packed8_ : packed16_; }
+
+    template <int P>
+    int run(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Mat& weights, const ncnn::Option& opt) const {
+        switch (input_clamp_.kind) {
+        case Kind::none:
+            return run<P, Kind::none>(bottom, top, weights, opt);
+        case Kind::relu:
+            return run<P, Kind::relu>(bottom, top, weights, opt);
+        default:
+            return run<P, Kind::clip>(bottom, top, weights, opt);
+        }
+    }
+
+    template <int P, Kind In>
+    int run(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Mat& weights, const ncnn::Option& opt) const {
+        switch (output_clamp_.kind) {
+        case Kind::none:
+            return run<P, In, Kind::none>(bottom, top, weights, opt);
+        case Kind::relu:
+            return run<P, In, Kind::relu>(bottom, top, weights, opt);
+        default:
+            return run<P, In, Kind::clip>(bottom, top, weights, opt);
+        }
+    }
+
+    template <int P, Kind In, Kind Out>
+    int run(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Mat& weights, const ncnn::Option& opt) const {
+        using V = typename Lanes<P>::type;
+        const int w = bottom.w;
+        const int h = bottom.h;
+        if (weights.empty()) {
+            return -1;
+        }
+        top.create(w, h, bottom.c, bottom.elemsize, P, opt.blob_allocator);
+        const std::ptrdiff_t padded_row = static_cast<std::ptrdiff_t>(w + 2) * P;
+        // Four padded rows per thread: the two an output pair shares with the pair
+        // before, and its two new ones.
+        ncnn::Mat rings(static_cast<int>(4 * padded_row), std::max(1, opt.num_threads), 4u, opt.workspace_allocator);
+        if (top.empty() || rings.empty()) {
+            return -100;
+        }
+        const Activation<V, In> activate_input(input_clamp_);
+        const Activation<V, Out> activate_output(output_clamp_);
+#pragma omp parallel for num_threads(opt.num_threads)
+        for (int g = 0; g < bottom.c; ++g) {
+            float* ring = rings.row(ncnn::get_omp_thread_num());
+            const ncnn::Mat in = bottom.channel(g);
+            ncnn::Mat out = top.channel(g);
+            const Taps<V> taps(static_cast<const float*>(weights) + static_cast<std::ptrdiff_t>(g) * 9 * P,
+                               static_cast<const float*>(bias_) + static_cast<std::ptrdiff_t>(g) * P, P);
+            // Input row i (-1 .. h) lives in ring slot (i + 1) % 4.
+            const auto slot = [&](int i) { return ring + ((i + 1) & 3) * padded_row; };
+            const auto fill = [&](int i) { fill_row<P>(slot(i), i >= 0 && i < h ? in.row(i) : nullptr, w, activate_input); };
+            fill(-1);
+            fill(0);
+            for (int y = 0; y < h; y += 2) {
+                fill(y + 1);
+                fill(y + 2);  // zeros past the last row: an odd last row's unused partner reads them
+                const bool pair = y + 1 < h;
+                const float* const rows[4] = {slot(y - 1), slot(y), slot(y + 1), slot(y + 2)};
+                output_rows<P>(rows, out.row(y), pair ? out.row(y + 1) : nullptr, w, taps, activate_output);
+            }
+        }
+        return 0;
+    }
+
+    int channels_ = 0;
+    bool bias_term_ = false;
+    Clamp input_clamp_;
+    Clamp output_clamp_;
+    ncnn::Mat weights_;  // ncnn's layout: 9 taps per channel (elempack 1)
+    ncnn::Mat bias_;
+    ncnn::Mat packed4_, packed8_, packed16_;
+};
+
+}  // namespace
+
+bool depthwise3x3_vectorised() { return kVectorKernel; }
+
+std::string fuse_depthwise3x3(const std::string& param_text, const std::vector<std::string>& kept_blobs) {
+    if (!kVectorKernel) {
+        return param_text;
+    }
+    ParamText param = ParamText::parse(param_text);
+    std::map<std::string, std::size_t> producer;  // blob -> line writing it
+    for (std::size_t i = 2; i < param.layers.size(); ++i) {
+        for (const std::string& top : param.layers[i].tops) {
+            producer[top] = i;
+        }
+    }
+    for (std::size_t i = 2; i < param.layers.size(); ++i) {
+        const LayerLine& layer = param.layers[i];
+        if (layer.words.empty() || !qualifies(layer)) {
+            continue;
+        }
+        std::map<int, std::string> moved;
+        const std::string& input = layer.bottoms[0];
+        const auto from = producer.find(input);
+        if (from != producer.end() && activation_movable(param.layers[from->second]) &&
+            param.readers_of(input).size() == 1 &&
+            std::find(kept_blobs.begin(), kept_blobs.end(), input) == kept_blobs.end()) {
+            LayerLine& source = param.layers[from->second];
+            moved[kInputActivationType] = source.params.at(9);
+            const auto params = source.params.find(-23310);
+            if (params != source.params.end()) {
+                moved[-23300 - kInputActivationParams] = params->second;
+            }
+            param.lines[from->second] = source.rewritten({{9, "0"}}, {-23310});
+        }
+        LayerLine renamed = layer;
+        renamed.words[0] = kDepthwise3x3Type;
+        param.lines[i] = renamed.rewritten(moved);
+    }
+    return param.text();
+}
+
+ncnn::Layer* create_depthwise3x3(void*) { return new Depthwise3x3(); }
+
+}  // namespace mosface
