@@ -4,14 +4,13 @@
 #include "depthwise3x3.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "cpu.h"
 #include "mat.h"
-#include "modelbin.h"
 #include "option.h"
 #include "paramdict.h"
 #include "param_text.hpp"
+#include "vector_kernel.hpp"
 
 namespace mosface {
 
@@ -22,47 +21,10 @@ namespace {
 constexpr int kInputActivationType = 20;
 constexpr int kInputActivationParams = 21;
 
-// The kernel is written for x86 with AVX2/FMA, where the compiler makes it FMA
-// vector code that beats ncnn's (it saves three passes over memory). On aarch64
-// ncnn's hand-scheduled assembly needs fewer instructions than this kernel
-// compiles to (counted under qemu: mos-tiny 320x240 +0.5%, MOS-M +4%), so the
-// rewrite is off there, as on a portable x86 build (ncnn dispatches AVX at run time).
-#if defined(__AVX2__) && defined(__FMA__)
-constexpr bool kVectorKernel = true;
-#else
-constexpr bool kVectorKernel = false;
-#endif
-
-// An activation the kernel applies as a clamp: none, ReLU or clip (ReLU6).
-enum class Kind { none, relu, clip };
-struct Clamp {
-    Kind kind = Kind::none;
-    float lo = 0.f;
-    float hi = 0.f;
-};
-
-bool clamp_of(int type, const ncnn::Mat& params, Clamp* clamp) {
-    switch (type) {
-    case 0:
-        *clamp = Clamp{};
-        return true;
-    case 1:
-        *clamp = Clamp{Kind::relu, 0.f, 0.f};
-        return true;
-    case 3:
-        if (params.w < 2) {
-            return false;
-        }
-        *clamp = Clamp{Kind::clip, params[0], params[1]};
-        return clamp->lo <= clamp->hi;
-    default:
-        return false;
-    }
-}
-
+// ncnn's activation types the kernel applies: none, ReLU, leaky ReLU, clip.
 bool clampable(const LayerLine& layer) {
     const int type = layer.int_param(9, 0);
-    return type == 0 || type == 1 || type == 3;
+    return type >= 0 && type <= 3;
 }
 
 bool qualifies(const LayerLine& layer) {
@@ -80,55 +42,18 @@ bool qualifies(const LayerLine& layer) {
             return false;
         }
     }
-    // Channels in fours: packed on every target, so the kernel's vectors run across
+    // Channels in fours: ncnn packs them by 4 or 8, so the kernel's vectors run across
     // channels (unpacked, ncnn's kernel vectorises along rows and is faster).
-    return channels > 0 && channels % 4 == 0 && layer.int_param(7, 1) == channels && layer.int_param(6, 0) == 9 * channels &&
-           zero(18) && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0 && clampable(layer);
+    return channels > 0 && channels % 4 == 0 && layer.int_param(7, 1) == channels &&
+           layer.int_param(6, 0) == 9 * channels && zero(18) && layer.int_param(8, 0) == 0 &&
+           layer.int_param(19, 0) == 0 && clampable(layer);
 }
 
-// A convolution whose ReLU/clip can move into the depthwise layer reading its output.
+// A convolution whose activation can move into the depthwise layer reading its output.
 bool activation_movable(const LayerLine& producer) {
-    const int type = producer.int_param(9, 0);
-    return producer.type() == "Convolution" && producer.tops.size() == 1 && (type == 1 || type == 3);
+    return producer.type() == "Convolution" && producer.tops.size() == 1 && producer.int_param(9, 0) != 0 &&
+           clampable(producer);
 }
-
-template <int P>
-struct Lanes {
-    typedef float type __attribute__((vector_size(P * sizeof(float))));
-};
-
-template <class V>
-inline V load(const float* p) {
-    V v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-template <class V>
-inline void store(float* p, V v) {
-    std::memcpy(p, &v, sizeof v);
-}
-
-template <class V>
-inline V splat(float value) {
-    return V{} + value;
-}
-
-// The activation on a vector, its kind fixed at compile time (no work for none).
-template <class V, Kind K>
-struct Activation {
-    V lo, hi;
-    explicit Activation(const Clamp& clamp) : lo(splat<V>(clamp.lo)), hi(splat<V>(clamp.hi)) {}
-    V operator()(V v) const {
-        if (K != Kind::none) {
-            v = v < lo ? lo : v;  // maxps
-        }
-        if (K == Kind::clip) {
-            v = v > hi ? hi : v;  // minps
-        }
-        return v;
-    }
-};
 
 // One padded row: the input row activated, a zero pixel either side (all zeros
 // for a row outside the map).
@@ -215,15 +140,7 @@ public:
     }
 
     int load_model(const ncnn::ModelBin& mb) override {
-        weights_ = mb.load(9 * channels_, 0);
-        bias_ = bias_term_ ? mb.load(channels_, 1) : ncnn::Mat(channels_);
-        if (weights_.empty() || bias_.empty()) {
-            return -100;
-        }
-        if (!bias_term_) {
-            bias_.fill(0.f);
-        }
-        return 0;
+        return load_weights(mb, 9 * channels_, channels_, bias_term_, &weights_, &bias_);
     }
 
     // The weights interleaved as ncnn packs channels: for every group of P
@@ -273,26 +190,11 @@ private:
 
     template <int P>
     int run(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Mat& weights, const ncnn::Option& opt) const {
-        switch (input_clamp_.kind) {
-        case Kind::none:
-            return run<P, Kind::none>(bottom, top, weights, opt);
-        case Kind::relu:
-            return run<P, Kind::relu>(bottom, top, weights, opt);
-        default:
-            return run<P, Kind::clip>(bottom, top, weights, opt);
-        }
-    }
-
-    template <int P, Kind In>
-    int run(const ncnn::Mat& bottom, ncnn::Mat& top, const ncnn::Mat& weights, const ncnn::Option& opt) const {
-        switch (output_clamp_.kind) {
-        case Kind::none:
-            return run<P, In, Kind::none>(bottom, top, weights, opt);
-        case Kind::relu:
-            return run<P, In, Kind::relu>(bottom, top, weights, opt);
-        default:
-            return run<P, In, Kind::clip>(bottom, top, weights, opt);
-        }
+        return with_activation(input_clamp_.kind, [&](auto in) {
+            return with_activation(output_clamp_.kind, [&](auto out) {
+                return run<P, decltype(in)::value, decltype(out)::value>(bottom, top, weights, opt);
+            });
+        });
     }
 
     template <int P, Kind In, Kind Out>
@@ -322,7 +224,9 @@ private:
                                static_cast<const float*>(bias_) + static_cast<std::ptrdiff_t>(g) * P, P);
             // Input row i (-1 .. h) lives in ring slot (i + 1) % 4.
             const auto slot = [&](int i) { return ring + ((i + 1) & 3) * padded_row; };
-            const auto fill = [&](int i) { fill_row<P>(slot(i), i >= 0 && i < h ? in.row(i) : nullptr, w, activate_input); };
+            const auto fill = [&](int i) {
+                fill_row<P>(slot(i), i >= 0 && i < h ? in.row(i) : nullptr, w, activate_input);
+            };
             fill(-1);
             fill(0);
             for (int y = 0; y < h; y += 2) {
@@ -347,10 +251,10 @@ private:
 
 }  // namespace
 
-bool depthwise3x3_vectorised() { return kVectorKernel; }
+bool depthwise3x3_vectorised() { return kVectorKernels; }
 
 std::string fuse_depthwise3x3(const std::string& param_text, const std::vector<std::string>& kept_blobs) {
-    if (!kVectorKernel) {
+    if (!kVectorKernels) {
         return param_text;
     }
     ParamText param = ParamText::parse(param_text);

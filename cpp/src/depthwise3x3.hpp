@@ -23,9 +23,9 @@ namespace mosface {
 constexpr const char* kDepthwise3x3Type = "MosfaceDepthwise3x3";
 
 // Rewrites every 3x3 stride-1 pad-1 depthwise convolution (float weights, zero
-// padding, no or ReLU/clip activation) to a Depthwise3x3 line. Where a
+// padding; no, ReLU, leaky ReLU or clip activation) to a Depthwise3x3 line. Where a
 // convolution writes its input for it alone (not a blob in `kept_blobs`, which
-// callers extract), that convolution's ReLU/clip moves into it. Returns the text
+// callers extract), that convolution's activation moves into it. Returns the text
 // unchanged on builds without a vector kernel for the target (x86 below AVX2/FMA).
 std::string fuse_depthwise3x3(const std::string& param_text, const std::vector<std::string>& kept_blobs);
 

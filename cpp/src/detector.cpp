@@ -22,6 +22,7 @@
 #include "layer_threads.hpp"
 #include "banded_pair.hpp"
 #include "depthwise3x3.hpp"
+#include "pointwise.hpp"
 #include "mosface/errors.hpp"
 #include "mosface/limits.hpp"
 #include "mosface/pose.hpp"
@@ -335,21 +336,22 @@ private:
         // Rewrites before ncnn reads the graph (same arithmetic, less memory, better threads):
         // layers too small to share across threads at this input size run on one; a
         // convolution and the stride-2 layer reading it run in bands of rows; 3x3
-        // depthwise convolutions pad and activate as they read; the input convolution's
-        // padding moves into preprocessing.
+        // depthwise convolutions pad and activate as they read; 1x1 convolutions read
+        // packed maps in place; the input convolution's padding moves into preprocessing.
         std::string text(param_text.begin(), param_text.end());
         if (options_.num_threads > 1) {
             text = single_thread_small_layers(text, manifest_.input_blob, static_cast<int>(manifest_.mean.size()),
                                               input_h_, input_w_);
         }
         text = fuse_banded_pairs(text, &banded_pairs_);
-        if (!options_.fp16) {  // Depthwise3x3 computes in fp32: in fp16 mode ncnn's fp16 kernels stay
-            text = fuse_depthwise3x3(text, extracted_blobs());
+        if (!options_.fp16) {  // mosface's kernels compute in fp32: in fp16 mode ncnn's fp16 kernels stay
+            text = fuse_pointwise(fuse_depthwise3x3(text, extracted_blobs()));
         }
         const InputConvolution rewritten = rewrite_input_convolution(text, manifest_.input_blob);
         input_border_ = rewritten.border;
         net_.register_custom_layer(kBandedPairType, create_banded_pair, nullptr, &banded_pairs_);
         net_.register_custom_layer(kDepthwise3x3Type, create_depthwise3x3, nullptr, nullptr);
+        net_.register_custom_layer(kPointwiseType, create_pointwise, nullptr, nullptr);
         if (net_.load_param_mem(rewritten.param.c_str()) != 0) {
             throw ModelError(param_path +
                              " could not be parsed by ncnn (unknown layer or malformed line; ncnn's log above says "

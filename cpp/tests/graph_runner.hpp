@@ -14,13 +14,14 @@
 
 #include "banded_pair.hpp"
 #include "depthwise3x3.hpp"
+#include "pointwise.hpp"
 #include "check.hpp"
 #include "datareader.h"
 #include "mat.h"
 #include "net.h"
 
 // The graph's "out0" for "in0" = input, unpacked; `pairs` registers BandedPair
-// (Depthwise3x3 is always registered); `packed`: ncnn's packing layout.
+// (Depthwise3x3 and Pointwise are always registered); `packed`: ncnn's packing layout.
 inline ncnn::Mat run_graph(const std::string& param, const std::vector<unsigned char>& weights,
                            const ncnn::Mat& input, int threads = 1, mosface::BandedPairs* pairs = nullptr,
                            bool packed = true) {
@@ -31,6 +32,7 @@ inline ncnn::Mat run_graph(const std::string& param, const std::vector<unsigned 
         net.register_custom_layer(mosface::kBandedPairType, mosface::create_banded_pair, nullptr, pairs);
     }
     net.register_custom_layer(mosface::kDepthwise3x3Type, mosface::create_depthwise3x3, nullptr, nullptr);
+    net.register_custom_layer(mosface::kPointwiseType, mosface::create_pointwise, nullptr, nullptr);
     CHECK(net.load_param_mem(param.c_str()) == 0);
     const unsigned char* cursor = weights.data();
     ncnn::DataReaderFromMemory reader(cursor);

@@ -5,7 +5,7 @@
 // activation) on the same weights and input: MobileNetV2's expansion (1x1
 // convolution + ReLU6, depthwise + ReLU6) at 96 channels (packed by 8 on AVX,
 // 4 on NEON), 12 channels (packed by 4), and unpacked; ShuffleNetV2's 1x1 +
-// ReLU before a depthwise convolution without activation; odd, even and
+// ReLU before a depthwise convolution without activation; leaky ReLUs; odd, even and
 // one-pixel maps (every border row and column), one and two threads. Then what
 // must not change: a producer read twice or extracted keeps its activation, and
 // windows, paddings, channel counts and activations the kernel does not cover
@@ -71,6 +71,7 @@ int main() {
     check_rewrite("12 channels", expansion(16, 12, kRelu6, kRelu6), 16, 12, 21, 17, 2, true);
     check_rewrite("shufflenet", expansion(8, 8, kRelu, ""), 8, 8, 40, 31, 1, true);
     check_rewrite("shufflenet", expansion(8, 8, kRelu, ""), 8, 8, 9, 2, 2, true);
+    check_rewrite("leaky", expansion(8, 16, " 9=2 -23310=1,0.1", " 9=2 -23310=1,0.2"), 8, 16, 13, 12, 2, true);
 
     // A producer read twice, or extracted, keeps its activation; the depthwise layer is still rewritten.
     const std::string shared = "7767517\n5 6\nInput in0 0 1 in0\n"
@@ -88,11 +89,11 @@ int main() {
     CHECK(extracted.find(" 20=") == std::string::npos && extracted.find(kRelu6 + "\n") != std::string::npos);
 
     // Left to ncnn: stride 2, a 5x5 window, dilation 2, no padding, a non-zero pad value,
-    // channels not in fours, a leaky ReLU, a channel multiplier of 2.
+    // channels not in fours, a sigmoid, a channel multiplier of 2.
     const std::string unchanged[] = {
         "0=96 1=3 3=2 4=1 5=1 6=864 7=96", "0=96 1=5 4=2 5=1 6=2400 7=96", "0=96 1=3 2=2 4=2 5=1 6=864 7=96",
         "0=96 1=3 5=1 6=864 7=96",         "0=96 1=3 4=1 18=1.0 5=1 6=864 7=96", "0=58 1=3 4=1 5=1 6=522 7=58",
-        "0=96 1=3 4=1 5=1 6=864 7=96 9=2 -23310=1,0.1", "0=96 1=3 4=1 5=1 6=1728 7=48",
+        "0=96 1=3 4=1 5=1 6=864 7=96 9=4", "0=96 1=3 4=1 5=1 6=1728 7=48",
     };
     for (const std::string& params : unchanged) {
         const std::string text = "7767517\n3 3\nInput in0 0 1 in0\nConvolution expand 1 1 in0 c0 0=96 1=1 5=1 6=1536" +
