@@ -324,7 +324,8 @@ private:
     // The blobs detect() extracts: no rewrite may change what they hold.
     std::vector<std::string> extracted_blobs() const {
         std::vector<std::string> blobs(manifest_.output_blobs.begin(), manifest_.output_blobs.end());
-        blobs.insert(blobs.end(), manifest_.sparse_pose.feature_blobs.begin(), manifest_.sparse_pose.feature_blobs.end());
+        const std::vector<std::string>& pose = manifest_.sparse_pose.feature_blobs;
+        blobs.insert(blobs.end(), pose.begin(), pose.end());
         return blobs;
     }
 
