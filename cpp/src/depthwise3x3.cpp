@@ -4,6 +4,7 @@
 #include "depthwise3x3.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "cpu.h"
 #include "mat.h"
@@ -132,11 +133,12 @@ public:
     int load_param(const ncnn::ParamDict& pd) override {
         channels_ = pd.get(0, 0);
         bias_term_ = pd.get(5, 0) != 0;
-        return channels_ > 0 && clamp_of(pd.get(9, 0), pd.get(10, ncnn::Mat()), &output_clamp_) &&
-                       clamp_of(pd.get(kInputActivationType, 0), pd.get(kInputActivationParams, ncnn::Mat()),
-                                &input_clamp_)
-                   ? 0
-                   : -1;
+        // A line written by hand could name this layer: 9 x channels must fit an int.
+        const bool valid = channels_ > 0 && channels_ <= std::numeric_limits<int>::max() / 9 &&
+                           clamp_of(pd.get(9, 0), pd.get(10, ncnn::Mat()), &output_clamp_) &&
+                           clamp_of(pd.get(kInputActivationType, 0), pd.get(kInputActivationParams, ncnn::Mat()),
+                                    &input_clamp_);
+        return valid ? 0 : -1;
     }
 
     int load_model(const ncnn::ModelBin& mb) override {

@@ -111,10 +111,9 @@ public:
         bias_term_ = pd.get(5, 0) != 0;
         const int weights = pd.get(6, 0);
         inputs_ = outputs_ > 0 ? weights / outputs_ : 0;
-        return outputs_ > 0 && inputs_ > 0 && outputs_ % kPack == 0 && inputs_ % kPack == 0 &&
-                       clamp_of(pd.get(9, 0), pd.get(10, ncnn::Mat()), &clamp_)
-                   ? 0
-                   : -1;
+        const bool valid = outputs_ > 0 && inputs_ > 0 && weights % outputs_ == 0 && outputs_ % kPack == 0 &&
+                           inputs_ % kPack == 0 && clamp_of(pd.get(9, 0), pd.get(10, ncnn::Mat()), &clamp_);
+        return valid ? 0 : -1;
     }
 
     int load_model(const ncnn::ModelBin& mb) override {
