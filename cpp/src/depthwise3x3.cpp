@@ -22,12 +22,6 @@ namespace {
 constexpr int kInputActivationType = 20;
 constexpr int kInputActivationParams = 21;
 
-// ncnn's activation types the kernel applies: none, ReLU, leaky ReLU, clip.
-bool clampable(const LayerLine& layer) {
-    const int type = layer.int_param(9, 0);
-    return type >= 0 && type <= 3;
-}
-
 bool qualifies(const LayerLine& layer) {
     if (layer.type() != "ConvolutionDepthWise" || layer.bottoms.size() != 1 || layer.tops.size() != 1) {
         return false;
@@ -47,13 +41,13 @@ bool qualifies(const LayerLine& layer) {
     // channels (unpacked, ncnn's kernel vectorises along rows and is faster).
     return channels > 0 && channels % 4 == 0 && layer.int_param(7, 1) == channels &&
            layer.int_param(6, 0) == 9 * channels && zero(18) && layer.int_param(8, 0) == 0 &&
-           layer.int_param(19, 0) == 0 && clampable(layer);
+           layer.int_param(19, 0) == 0 && kernel_activation(layer.int_param(9, 0));
 }
 
 // A convolution whose activation can move into the depthwise layer reading its output.
 bool activation_movable(const LayerLine& producer) {
-    return producer.type() == "Convolution" && producer.tops.size() == 1 && producer.int_param(9, 0) != 0 &&
-           clampable(producer);
+    const int type = producer.int_param(9, 0);
+    return producer.type() == "Convolution" && producer.tops.size() == 1 && type != 0 && kernel_activation(type);
 }
 
 // One padded row: the input row activated, a zero pixel either side (all zeros

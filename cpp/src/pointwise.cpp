@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "cpu.h"
 #include "mat.h"
 #include "option.h"
 #include "paramdict.h"
@@ -34,10 +33,9 @@ bool qualifies(const LayerLine& layer) {
     }
     const int outputs = layer.int_param(0, 0);
     const long long weights = layer.int_param(6, 0);
-    const int activation = layer.int_param(9, 0);
     return outputs > 0 && outputs % kPack == 0 && weights > 0 && weights % outputs == 0 &&
            (weights / outputs) % kPack == 0 && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0 &&
-           activation >= 0 && activation <= 3;
+           kernel_activation(layer.int_param(9, 0));
 }
 
 // One register tile: N pixels x B output vectors, summed over every input channel.

@@ -57,6 +57,9 @@ struct Clamp {
     float b = 0.f;  // clip: the maximum
 };
 
+// Whether the kernels apply ncnn's activation_type: none, ReLU, leaky ReLU, clip.
+inline bool kernel_activation(int type) { return type >= 0 && type <= 3; }
+
 // ncnn's activation_type and activation_params; false for the others (sigmoid, mish...).
 inline bool clamp_of(int type, const ncnn::Mat& params, Clamp* clamp) {
     switch (type) {
