@@ -23,11 +23,6 @@ constexpr int kBandRows = 16;
 constexpr int kPairIndex = 0;  // the BandedPair line's one parameter
 constexpr int kFeatureMask = 31;
 
-bool zero_padded(const LayerLine& layer) {
-    const auto value = layer.params.find(18);
-    return value == layer.params.end() || param_number(value->second) == 0.0;
-}
-
 // Explicit padding and a window of the sizes networks use (a hostile .param's
 // huge pads or kernels are left to ncnn's own layers, not to the band arithmetic).
 bool small_window(const LayerLine& layer) {
@@ -47,7 +42,7 @@ bool small_window(const LayerLine& layer) {
 // A convolution whose rows can be computed a band at a time: float weights, zero padding.
 bool bandable_convolution(const LayerLine& layer) {
     return (layer.type() == "Convolution" || layer.type() == "ConvolutionDepthWise") && small_window(layer) &&
-           zero_padded(layer) && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0;
+           zero_pad_value(layer) && stored_float_weights(layer);
 }
 
 // The second layer: stride 2 (where the map before it is the largest), floor-mode max pooling or a convolution.

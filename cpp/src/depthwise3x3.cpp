@@ -27,21 +27,11 @@ bool qualifies(const LayerLine& layer) {
         return false;
     }
     const int channels = layer.int_param(0, 0);
-    const auto zero = [&](int id) {
-        const auto value = layer.params.find(id);
-        return value == layer.params.end() || param_number(value->second) == 0.0;
-    };
-    for (const Window& window : {window_along_rows(layer), window_along_columns(layer)}) {
-        if (window.kernel != 3 || window.stride != 1 || window.dilation != 1 || window.pad_before != 1 ||
-            window.pad_after != 1) {
-            return false;
-        }
-    }
     // Channels in fours: ncnn packs them by 4 or 8, so the kernel's vectors run across
     // channels (unpacked, ncnn's kernel vectorises along rows and is faster).
-    return channels > 0 && channels % 4 == 0 && layer.int_param(7, 1) == channels &&
-           layer.int_param(6, 0) == 9 * channels && zero(18) && layer.int_param(8, 0) == 0 &&
-           layer.int_param(19, 0) == 0 && kernel_activation(layer.int_param(9, 0));
+    return window_both_ways(layer, Window{3, 1, 1, 1, 1}) && channels > 0 && channels % 4 == 0 &&
+           layer.int_param(7, 1) == channels && layer.int_param(6, 0) == 9 * channels && zero_pad_value(layer) &&
+           stored_float_weights(layer) && kernel_activation(layer.int_param(9, 0));
 }
 
 // A convolution whose activation can move into the depthwise layer reading its output.
@@ -69,9 +59,10 @@ template <class V>
 struct Taps {
     V k[9];
     V bias;
-    Taps(const float* kernel, const float* b, int P) : bias(load<V>(b)) {
+    Taps(const float* kernel, const float* b) : bias(load<V>(b)) {
+        constexpr int lanes = sizeof(V) / sizeof(float);
         for (int t = 0; t < 9; ++t) {
-            k[t] = load<V>(kernel + t * P);
+            k[t] = load<V>(kernel + t * lanes);
         }
     }
 };
@@ -217,7 +208,7 @@ private:
             const ncnn::Mat in = bottom.channel(g);
             ncnn::Mat out = top.channel(g);
             const Taps<V> taps(static_cast<const float*>(weights) + static_cast<std::ptrdiff_t>(g) * 9 * P,
-                               static_cast<const float*>(bias_) + static_cast<std::ptrdiff_t>(g) * P, P);
+                               static_cast<const float*>(bias_) + static_cast<std::ptrdiff_t>(g) * P);
             // Input row i (-1 .. h) lives in ring slot (i + 1) % 4.
             const auto slot = [&](int i) { return ring + ((i + 1) & 3) * padded_row; };
             const auto fill = [&](int i) {

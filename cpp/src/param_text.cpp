@@ -150,4 +150,15 @@ double param_number(const std::string& text) {
     return stream >> value ? value : 1.0;
 }
 
+bool window_both_ways(const LayerLine& layer, const Window& window) {
+    return window_along_rows(layer) == window && window_along_columns(layer) == window;
+}
+
+bool stored_float_weights(const LayerLine& layer) { return layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0; }
+
+bool zero_pad_value(const LayerLine& layer) {
+    const auto value = layer.params.find(18);
+    return value == layer.params.end() || param_number(value->second) == 0.0;
+}
+
 }  // namespace mosface

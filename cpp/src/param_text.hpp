@@ -57,8 +57,20 @@ struct Window {
     long long span() const { return static_cast<long long>(dilation) * (kernel - 1) + 1; }
     // Output size for an input of `in`; 0 when none, or beyond int (a hostile .param).
     int out(int in, bool ceil_mode = false) const;
+    bool operator==(const Window& other) const {
+        return kernel == other.kernel && stride == other.stride && dilation == other.dilation &&
+               pad_before == other.pad_before && pad_after == other.pad_after;
+    }
 };
 Window window_along_rows(const LayerLine& layer);     // vertical: kernel_h, stride_h, pad_top/bottom
 Window window_along_columns(const LayerLine& layer);  // horizontal
+// Whether the layer slides `window` both down its rows and along its columns.
+bool window_both_ways(const LayerLine& layer, const Window& window);
+
+// A convolution (or depthwise one) with float weights from the .bin: not int8
+// (id 8), not weights given as an input blob (id 19).
+bool stored_float_weights(const LayerLine& layer);
+// A layer that pads with zeros (pad_value, id 18).
+bool zero_pad_value(const LayerLine& layer);
 
 }  // namespace mosface

@@ -25,16 +25,10 @@ bool qualifies(const LayerLine& layer) {
     if (layer.type() != "Convolution" || layer.bottoms.size() != 1 || layer.tops.size() != 1) {
         return false;
     }
-    for (const Window& window : {window_along_rows(layer), window_along_columns(layer)}) {
-        if (window.kernel != 1 || window.stride != 1 || window.dilation != 1 || window.pad_before != 0 ||
-            window.pad_after != 0) {
-            return false;
-        }
-    }
     const int outputs = layer.int_param(0, 0);
     const long long weights = layer.int_param(6, 0);
-    return outputs > 0 && outputs % kPack == 0 && weights > 0 && weights % outputs == 0 &&
-           (weights / outputs) % kPack == 0 && layer.int_param(8, 0) == 0 && layer.int_param(19, 0) == 0 &&
+    return window_both_ways(layer, Window{1, 1, 1, 0, 0}) && outputs > 0 && outputs % kPack == 0 && weights > 0 &&
+           weights % outputs == 0 && (weights / outputs) % kPack == 0 && stored_float_weights(layer) &&
            kernel_activation(layer.int_param(9, 0));
 }
 

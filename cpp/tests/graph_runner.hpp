@@ -20,6 +20,20 @@
 #include "mat.h"
 #include "net.h"
 
+// Registers mosface's own layer types that need no userdata (Depthwise3x3, Pointwise).
+inline void register_kernel_layers(ncnn::Net& net) {
+    net.register_custom_layer(mosface::kDepthwise3x3Type, mosface::create_depthwise3x3, nullptr, nullptr);
+    net.register_custom_layer(mosface::kPointwiseType, mosface::create_pointwise, nullptr, nullptr);
+}
+
+// Whether ncnn accepts the graph "Input in0 -> one layer of `type` with `params` -> out0".
+inline bool one_layer_loads(const std::string& type, const std::string& params) {
+    ncnn::Net net;
+    register_kernel_layers(net);
+    const std::string text = "7767517\n2 2\nInput in0 0 1 in0\n" + type + " layer 1 1 in0 out0 " + params + "\n";
+    return net.load_param_mem(text.c_str()) == 0;
+}
+
 // The graph's "out0" for "in0" = input, unpacked; `pairs` registers BandedPair
 // (Depthwise3x3 and Pointwise are always registered); `packed`: ncnn's packing layout.
 inline ncnn::Mat run_graph(const std::string& param, const std::vector<unsigned char>& weights,
@@ -31,8 +45,7 @@ inline ncnn::Mat run_graph(const std::string& param, const std::vector<unsigned 
     if (pairs != nullptr) {
         net.register_custom_layer(mosface::kBandedPairType, mosface::create_banded_pair, nullptr, pairs);
     }
-    net.register_custom_layer(mosface::kDepthwise3x3Type, mosface::create_depthwise3x3, nullptr, nullptr);
-    net.register_custom_layer(mosface::kPointwiseType, mosface::create_pointwise, nullptr, nullptr);
+    register_kernel_layers(net);
     CHECK(net.load_param_mem(param.c_str()) == 0);
     const unsigned char* cursor = weights.data();
     ncnn::DataReaderFromMemory reader(cursor);

@@ -72,5 +72,8 @@ int main() {
             CHECK(false);
         }
     }
+    // A hand-written line naming the layer with a weight count that is not inputs x outputs: refused.
+    CHECK(one_layer_loads(kPointwiseType, "0=8 6=128"));
+    CHECK(!one_layer_loads(kPointwiseType, "0=8 6=100"));
     return mosface_test::failures == 0 ? 0 : 1;
 }
